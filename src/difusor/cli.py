@@ -1,0 +1,114 @@
+"""The `difusor` command: a thin layer over the library modules."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from difusor import __version__, engine, images, sandbox
+from difusor.errors import DifusorError
+
+
+def say(message: str) -> None:
+    print(f"difusor: {message}", file=sys.stderr, flush=True)
+
+
+def cmd_engine(args: argparse.Namespace) -> int:
+    engine.ensure_engine(say)
+    say("the Docker engine answers")
+    return 0
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    recipes = images.load_recipes()
+    if args.action == "list":
+        for name, recipe in recipes.items():
+            wanted = images.digest(recipe, recipes)
+            built = images.built_digest(recipe.tag)
+            state = "up to date" if built == wanted else ("outdated" if built else "not built")
+            print(f"{recipe.tag:28} {wanted}  {state}")
+        return 0
+    engine.ensure_engine(say)
+    for name in args.names or images.DEFAULT_IMAGES:
+        images.ensure_image(name, recipes, say)
+    return 0
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    if args.action == "down":
+        engine.ensure_engine(say)
+        removed = sandbox.down(None if args.all else args.name)
+        say(f"removed {len(removed)} containers and networks"
+            + ("" if args.all else f" of sandbox {args.name}"))
+        if args.inventory and not args.all:
+            args.inventory.unlink(missing_ok=True)
+        return 0
+    if args.action == "status":
+        hosts = sandbox.status(args.name)
+    else:
+        engine.ensure_engine(say)
+        platforms = (sandbox.parse_platforms(args.platforms) if args.platforms
+                     else sandbox.default_platforms())
+        state_dir = args.state_dir or Path(".difusor") / args.name
+        hosts = sandbox.up(args.name, platforms, state_dir, say)
+        if args.inventory:
+            sandbox.write_inventory(hosts, state_dir / "id_ed25519", args.inventory)
+            say(f"inventory written to {args.inventory}")
+    if args.json:
+        print(sandbox.as_json(hosts))
+    elif not hosts:
+        print(f"sandbox {args.name}: no hosts")
+    else:
+        for host in hosts:
+            print(f"{host.name:20} {host.state:9} {host.address:16} {host.image:12} "
+                  f"{','.join(host.groups)}")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="difusor", description="Provisioning and compliance toolkit for PREP difusores.")
+    parser.add_argument("--version", action="version", version=f"difusor {__version__}")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    eng = commands.add_parser("engine", help="make sure a Docker engine answers (start one)")
+    eng.set_defaults(func=cmd_engine)
+
+    img = commands.add_parser("images", help="build or list the local base images")
+    img.add_argument("action", choices=["build", "list"])
+    img.add_argument("names", nargs="*", help="recipes to build (default: %(default)s)",
+                     default=None)
+    img.set_defaults(func=cmd_images)
+
+    box = commands.add_parser("sandbox", help="local systemd hosts for the demo and for tests")
+    box.add_argument("action", choices=["up", "down", "status"])
+    box.add_argument("--name", default=sandbox.DEFAULT_NAME,
+                     help="sandbox name, prefix of its containers (default: %(default)s)")
+    box.add_argument("--platforms", help="JSON/YAML list or YAML file of {name, image, groups}; "
+                     "default: one host 'prep-sandbox' in group 'difusores' "
+                     "(image from DIFUSOR_SANDBOX_IMAGE, default debian12)")
+    box.add_argument("--state-dir", type=Path, help="where the SSH key is kept "
+                     "(default: .difusor/NAME)")
+    box.add_argument("--inventory", type=Path, help="write an Ansible inventory here (up); "
+                     "remove it (down)")
+    box.add_argument("--all", action="store_true", help="down: every sandbox, not only --name")
+    box.add_argument("--json", action="store_true", help="print the hosts as JSON")
+    box.set_defaults(func=cmd_sandbox)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except DifusorError as exc:
+        say(f"error: {exc}")
+        return 1
+    except KeyboardInterrupt:
+        say("interrupted")
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,263 @@
+"""Sandbox hosts: systemd containers on a network of their own, for the demo and for molecule."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+import os
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import asdict, dataclass, field
+from importlib import resources
+from pathlib import Path
+
+import yaml
+
+from difusor import images
+from difusor.errors import DifusorError
+from difusor.system import ensure_commands, run
+
+LABEL = "io.difusor.sandbox"
+DEFAULT_NAME = "difusor-sandbox"
+TARGET_GROUP = "difusores"
+
+
+@dataclass(frozen=True)
+class Platform:
+    """One host of a sandbox, in molecule's platform shape: name, image recipe, groups."""
+
+    name: str
+    image: str
+    groups: tuple[str, ...] = ()
+
+
+@dataclass
+class Host:
+    name: str
+    container: str
+    address: str
+    image: str
+    state: str
+    groups: list[str] = field(default_factory=list)
+
+
+def default_platforms() -> list[Platform]:
+    return [Platform("prep-sandbox", os.environ.get("DIFUSOR_SANDBOX_IMAGE", "debian12"),
+                     (TARGET_GROUP,))]
+
+
+def parse_platforms(text: str) -> list[Platform]:
+    """Platforms from JSON/YAML text or a YAML file path: a list of {name, image, groups}."""
+    path = Path(text)
+    data = yaml.safe_load(path.read_text() if path.is_file() else text)
+    if not isinstance(data, list) or not data:
+        raise DifusorError("--platforms: expected a non-empty list of {name, image, groups}")
+    platforms = []
+    for index, entry in enumerate(data):
+        if not isinstance(entry, dict) or not entry.get("name") or not entry.get("image"):
+            raise DifusorError(f"--platforms: entry {index} needs a 'name' and an 'image'")
+        platforms.append(Platform(str(entry["name"]), str(entry["image"]),
+                                  tuple(entry.get("groups") or ())))
+    names = [p.name for p in platforms]
+    if len(set(names)) != len(names):
+        raise DifusorError(f"--platforms: duplicate host names in {names}")
+    return platforms
+
+
+def host_settings() -> dict:
+    return yaml.safe_load(resources.files("difusor").joinpath("data/systemd_host.yml").read_text())
+
+
+def run_args(settings: dict) -> list[str]:
+    """`docker run` options that give a systemd host, from systemd_host.yml."""
+    args = [f"--cap-add={cap}" for cap in settings["capabilities"]]
+    args += [f"--security-opt={opt}" for opt in settings["security_opt"]]
+    args += [f"--cgroupns={settings['cgroupns']}"]
+    args += [f"--volume={volume}" for volume in settings["volumes"]]
+    args += [f"--tmpfs={path}" for path in settings["tmpfs"]]
+    args += [f"--stop-signal={settings['stop_signal']}"]
+    return args
+
+
+def container_name(sandbox: str, host: str) -> str:
+    return f"{sandbox}-{host}"
+
+
+def network_name(sandbox: str) -> str:
+    return f"{sandbox}-net"
+
+
+def overlapping_routes(subnet: str, own_bridge: str, routes: Iterable[dict]) -> list[str]:
+    """Routes of this machine (from `ip -j route`) that overlap a new network's subnet."""
+    network = ipaddress.ip_network(subnet, strict=False)
+    clashes = []
+    for route in routes:
+        dst = route.get("dst", "default")
+        if dst == "default" or route.get("dev") == own_bridge:
+            continue
+        candidate = ipaddress.ip_network(dst, strict=False)
+        if candidate.version == network.version and candidate.overlaps(network):
+            clashes.append(f"{dst} dev {route.get('dev', '?')}")
+    return clashes
+
+
+def ensure_network(sandbox: str) -> str:
+    """The sandbox's network, with a subnet that Docker assigns, checked against this machine's
+    routes so that test traffic never leaves for a real network."""
+    name = network_name(sandbox)
+    if run(["docker", "network", "inspect", name], check=False).returncode != 0:
+        run(["docker", "network", "create", "--label", f"{LABEL}={sandbox}", name])
+    info = json.loads(run(["docker", "network", "inspect", name]).stdout)[0]
+    subnets = [cfg["Subnet"] for cfg in (info.get("IPAM", {}).get("Config") or [])]
+    bridge = "br-" + info["Id"][:12]
+    routes = json.loads(run(["ip", "-j", "route"]).stdout or "[]")
+    for subnet in subnets:
+        if clashes := overlapping_routes(subnet, bridge, routes):
+            run(["docker", "network", "rm", name], check=False)
+            raise DifusorError(
+                f"Docker gave network {name} the subnet {subnet}, which overlaps this machine's "
+                f"routes ({', '.join(clashes)}); set other default-address-pools in "
+                "/etc/docker/daemon.json"
+            )
+    return name
+
+
+def ensure_ssh_key(state_dir: Path) -> Path:
+    ensure_commands({"ssh-keygen": "openssh-client", "ssh": "openssh-client"}, "the sandbox")
+    key = state_dir / "id_ed25519"
+    if not key.exists():
+        state_dir.mkdir(parents=True, exist_ok=True)
+        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "difusor-sandbox",
+             "-f", str(key)])
+    return key
+
+
+def container_state(container: str) -> str | None:
+    result = run(["docker", "inspect", "--format", "{{.State.Status}}", container], check=False)
+    return result.stdout.strip() if result.returncode == 0 else None
+
+
+def start_host(sandbox: str, platform: Platform, network: str, settings: dict) -> bool:
+    """Start the platform's container; return True when it was created now."""
+    container = container_name(sandbox, platform.name)
+    state = container_state(container)
+    if state == "running":
+        return False
+    if state is not None:
+        run(["docker", "start", container])
+        return False
+    run(["docker", "run", "--detach", "--name", container, "--hostname", platform.name,
+         "--network", network, "--label", f"{LABEL}={sandbox}",
+         "--label", f"{LABEL}.groups={','.join(platform.groups)}",
+         "--label", f"{LABEL}.image={platform.image}",
+         *run_args(settings), images.load_recipes()[platform.image].tag, *settings["command"]])
+    return True
+
+
+def wait_booted(container: str, timeout_s: float) -> None:
+    """Wait until systemd in the container has finished booting (running or degraded)."""
+    deadline = time.monotonic() + timeout_s
+    state = ""
+    while time.monotonic() < deadline:
+        result = run(["docker", "exec", container, "systemctl", "is-system-running", "--wait"],
+                     check=False, timeout=timeout_s)
+        state = result.stdout.strip()
+        if state in ("running", "degraded"):
+            return
+        time.sleep(0.5)  # systemd is not answering yet
+    raise DifusorError(f"{container}: systemd did not finish booting in {timeout_s} s "
+                       f"(state {state!r}); see `docker logs {container}`")
+
+
+def authorize_key(container: str, public_key: str) -> None:
+    """Add the sandbox key to root's authorized_keys unless it is there already."""
+    run(["docker", "exec", container, "sh", "-c",
+         'install -d -m 700 /root/.ssh && touch /root/.ssh/authorized_keys '
+         '&& chmod 600 /root/.ssh/authorized_keys '
+         '&& (grep -qxF "$1" /root/.ssh/authorized_keys || echo "$1" >> /root/.ssh/authorized_keys)',
+         "authorize", public_key.strip()])
+
+
+def up(sandbox: str, platforms: list[Platform], state_dir: Path,
+       say: Callable[[str], None] = print) -> list[Host]:
+    """Create (or resume) the sandbox's hosts; idempotent."""
+    recipes = images.load_recipes()
+    for image in sorted({p.image for p in platforms}):
+        images.ensure_image(image, recipes, say)
+    key = ensure_ssh_key(state_dir)
+    public_key = key.with_suffix(".pub").read_text()
+    settings = host_settings()
+    network = ensure_network(sandbox)
+    for platform in platforms:
+        if start_host(sandbox, platform, network, settings):
+            say(f"started {container_name(sandbox, platform.name)} ({platform.image})")
+    for platform in platforms:
+        container = container_name(sandbox, platform.name)
+        wait_booted(container, settings["boot_timeout_s"])
+        authorize_key(container, public_key)
+    return status(sandbox)
+
+
+def status(sandbox: str | None = None) -> list[Host]:
+    """The hosts of one sandbox (or of all sandboxes), read back from Docker."""
+    selector = f"{LABEL}={sandbox}" if sandbox else LABEL
+    ids = run(["docker", "ps", "--all", "--quiet", "--filter", f"label={selector}"]).stdout.split()
+    if not ids:
+        return []
+    hosts = []
+    for info in json.loads(run(["docker", "inspect", *ids]).stdout):
+        labels = info["Config"]["Labels"]
+        networks = info["NetworkSettings"]["Networks"]
+        own = networks.get(network_name(labels[LABEL]), {})
+        hosts.append(Host(
+            name=info["Config"]["Hostname"],
+            container=info["Name"].lstrip("/"),
+            address=own.get("IPAddress", ""),
+            image=labels.get(f"{LABEL}.image", ""),
+            state=info["State"]["Status"],
+            groups=[g for g in labels.get(f"{LABEL}.groups", "").split(",") if g],
+        ))
+    return sorted(hosts, key=lambda h: h.container)
+
+
+def down(sandbox: str | None = None) -> list[str]:
+    """Remove the containers (with their volumes) and networks of one sandbox, or of all."""
+    selector = f"label={LABEL}={sandbox}" if sandbox else f"label={LABEL}"
+    removed = []
+    containers = run(["docker", "ps", "--all", "--quiet", "--filter", selector]).stdout.split()
+    if containers:
+        run(["docker", "rm", "--force", "--volumes", *containers])
+        removed += containers
+    networks = run(["docker", "network", "ls", "--quiet", "--filter", selector]).stdout.split()
+    if networks:
+        run(["docker", "network", "rm", *networks])
+        removed += networks
+    return removed
+
+
+def inventory(hosts: list[Host], key: Path) -> dict:
+    """An Ansible inventory that reaches the hosts over SSH as root with the sandbox key."""
+    groups: dict[str, dict] = {}
+    for host in hosts:
+        for group in host.groups or ["ungrouped"]:
+            groups.setdefault(group, {"hosts": {}})["hosts"][host.name] = {
+                "ansible_host": host.address}
+    return {"all": {
+        "vars": {
+            "ansible_user": "root",
+            "ansible_ssh_private_key_file": str(key.resolve()),
+            "ansible_ssh_common_args":
+                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
+        },
+        "children": groups,
+    }}
+
+
+def write_inventory(hosts: list[Host], key: Path, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("# Written by `difusor sandbox up`; do not edit.\n"
+                    + yaml.safe_dump(inventory(hosts, key), sort_keys=False))
+
+
+def as_json(hosts: list[Host]) -> str:
+    return json.dumps([asdict(h) for h in hosts], indent=2)
