@@ -23,7 +23,7 @@ def cmd_engine(args: argparse.Namespace) -> int:
 def cmd_images(args: argparse.Namespace) -> int:
     recipes = images.load_recipes()
     if args.action == "list":
-        for name, recipe in recipes.items():
+        for recipe in recipes.values():
             wanted = images.digest(recipe, recipes)
             built = images.built_digest(recipe.tag)
             state = "up to date" if built == wanted else ("outdated" if built else "not built")
@@ -39,8 +39,10 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     if args.action == "down":
         engine.ensure_engine(say)
         removed = sandbox.down(None if args.all else args.name)
-        say(f"removed {len(removed)} containers and networks"
-            + ("" if args.all else f" of sandbox {args.name}"))
+        say(
+            f"removed {len(removed)} containers and networks"
+            + ("" if args.all else f" of sandbox {args.name}")
+        )
         if args.inventory and not args.all:
             args.inventory.unlink(missing_ok=True)
         return 0
@@ -48,8 +50,11 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         hosts = sandbox.status(args.name)
     else:
         engine.ensure_engine(say)
-        platforms = (sandbox.parse_platforms(args.platforms) if args.platforms
-                     else sandbox.default_platforms())
+        platforms = (
+            sandbox.parse_platforms(args.platforms)
+            if args.platforms
+            else sandbox.default_platforms()
+        )
         state_dir = args.state_dir or Path(".difusor") / args.name
         hosts = sandbox.up(args.name, platforms, state_dir, say)
         if args.inventory:
@@ -61,14 +66,17 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         print(f"sandbox {args.name}: no hosts")
     else:
         for host in hosts:
-            print(f"{host.name:20} {host.state:9} {host.address:16} {host.image:12} "
-                  f"{','.join(host.groups)}")
+            print(
+                f"{host.name:20} {host.state:9} {host.address:16} {host.image:12} "
+                f"{','.join(host.groups)}"
+            )
     return 0
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="difusor", description="Provisioning and compliance toolkit for PREP difusores.")
+        prog="difusor", description="Provisioning and compliance toolkit for PREP difusores."
+    )
     parser.add_argument("--version", action="version", version=f"difusor {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -77,21 +85,30 @@ def build_parser() -> argparse.ArgumentParser:
 
     img = commands.add_parser("images", help="build or list the local base images")
     img.add_argument("action", choices=["build", "list"])
-    img.add_argument("names", nargs="*", help="recipes to build (default: %(default)s)",
-                     default=None)
+    img.add_argument(
+        "names", nargs="*", help="recipes to build (default: %(default)s)", default=None
+    )
     img.set_defaults(func=cmd_images)
 
     box = commands.add_parser("sandbox", help="local systemd hosts for the demo and for tests")
     box.add_argument("action", choices=["up", "down", "status"])
-    box.add_argument("--name", default=sandbox.DEFAULT_NAME,
-                     help="sandbox name, prefix of its containers (default: %(default)s)")
-    box.add_argument("--platforms", help="JSON/YAML list or YAML file of {name, image, groups}; "
-                     "default: one host 'prep-sandbox' in group 'difusores' "
-                     "(image from DIFUSOR_SANDBOX_IMAGE, default debian12)")
-    box.add_argument("--state-dir", type=Path, help="where the SSH key is kept "
-                     "(default: .difusor/NAME)")
-    box.add_argument("--inventory", type=Path, help="write an Ansible inventory here (up); "
-                     "remove it (down)")
+    box.add_argument(
+        "--name",
+        default=sandbox.DEFAULT_NAME,
+        help="sandbox name, prefix of its containers (default: %(default)s)",
+    )
+    box.add_argument(
+        "--platforms",
+        help="JSON/YAML list or YAML file of {name, image, groups}; "
+        "default: one host 'prep-sandbox' in group 'difusores' "
+        "(image from DIFUSOR_SANDBOX_IMAGE, default debian12)",
+    )
+    box.add_argument(
+        "--state-dir", type=Path, help="where the SSH key is kept (default: .difusor/NAME)"
+    )
+    box.add_argument(
+        "--inventory", type=Path, help="write an Ansible inventory here (up); remove it (down)"
+    )
     box.add_argument("--all", action="store_true", help="down: every sandbox, not only --name")
     box.add_argument("--json", action="store_true", help="print the hosts as JSON")
     box.set_defaults(func=cmd_sandbox)

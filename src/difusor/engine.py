@@ -16,8 +16,12 @@ START_TIMEOUT_S = 90
 
 def engine_answers() -> bool:
     try:
-        return run(["docker", "info", "--format", "{{.ServerVersion}}"], check=False,
-                   timeout=30).returncode == 0
+        return (
+            run(
+                ["docker", "info", "--format", "{{.ServerVersion}}"], check=False, timeout=30
+            ).returncode
+            == 0
+        )
     except DifusorError:
         return False
 
@@ -39,8 +43,11 @@ def ensure_engine(say: Callable[[str], None] = print) -> None:
     else:
         say(f"starting dockerd in the background (no systemd here); log: {DOCKERD_LOG}")
         with DOCKERD_LOG.open("ab") as log:
-            subprocess.Popen(  # noqa: S603 - fixed command, detached on purpose
-                ["dockerd"], stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            subprocess.Popen(
+                ["dockerd"],
+                stdout=log,
+                stderr=log,
+                stdin=subprocess.DEVNULL,
                 start_new_session=True,
             )
     deadline = time.monotonic() + START_TIMEOUT_S

@@ -47,9 +47,12 @@ def load_recipes(text: str | None = None) -> dict[str, Recipe]:
     recipes = {}
     for name, entry in entries.items():
         if ("debootstrap" in entry) == ("from" in entry):
-            raise DifusorError(f"image recipe {name!r}: give exactly one of 'debootstrap' or 'from'")
-        recipes[name] = Recipe(name, tuple(entry.get("packages", ())),
-                               entry.get("debootstrap"), entry.get("from"))
+            raise DifusorError(
+                f"image recipe {name!r}: give exactly one of 'debootstrap' or 'from'"
+            )
+        recipes[name] = Recipe(
+            name, tuple(entry.get("packages", ())), entry.get("debootstrap"), entry.get("from")
+        )
     for recipe in recipes.values():
         if recipe.parent and ":" not in recipe.parent and recipe.parent not in recipes:
             raise DifusorError(f"image recipe {recipe.name!r}: unknown parent {recipe.parent!r}")
@@ -70,15 +73,25 @@ def digest(recipe: Recipe, recipes: dict[str, Recipe]) -> str:
 
 
 def built_digest(tag: str) -> str | None:
-    result = run(["docker", "image", "inspect", "--format",
-                  f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}', tag], check=False)
+    result = run(
+        [
+            "docker",
+            "image",
+            "inspect",
+            "--format",
+            f'{{{{index .Config.Labels "{RECIPE_LABEL}"}}}}',
+            tag,
+        ],
+        check=False,
+    )
     if result.returncode != 0:
         return None
     return result.stdout.strip() or None
 
 
-def ensure_image(name: str, recipes: dict[str, Recipe] | None = None,
-                 say: Callable[[str], None] = print) -> str:
+def ensure_image(
+    name: str, recipes: dict[str, Recipe] | None = None, say: Callable[[str], None] = print
+) -> str:
     """Build the named image unless an image of the same recipe digest exists; return its tag."""
     recipes = recipes or load_recipes()
     if name not in recipes:
@@ -105,21 +118,39 @@ def _build_debootstrap(recipe: Recipe, wanted: str) -> None:
     source = mirror.debian_mirror()
     with tempfile.TemporaryDirectory(prefix=f"difusor-{recipe.name}-", dir="/var/tmp") as tmp:
         root = Path(tmp) / "rootfs"
-        run(["debootstrap", "--variant=minbase", f"--include={','.join(recipe.packages)}",
-             recipe.suite, str(root), source.archive], timeout=1800)
+        run(
+            [
+                "debootstrap",
+                "--variant=minbase",
+                f"--include={','.join(recipe.packages)}",
+                recipe.suite,
+                str(root),
+                source.archive,
+            ],
+            timeout=1800,
+        )
         _customize_rootfs(root, recipe.suite, source)
         changes = [SYSTEMD_CMD, f"LABEL {RECIPE_LABEL}={wanted}"]
         change_args = " ".join(f"--change {shlex.quote(change)}" for change in changes)
-        run(["bash", "-o", "pipefail", "-c",
-             f"tar -C {shlex.quote(str(root))} --numeric-owner -c . "
-             f"| docker import {change_args} - {shlex.quote(recipe.tag)}"], timeout=600)
+        run(
+            [
+                "bash",
+                "-o",
+                "pipefail",
+                "-c",
+                f"tar -C {shlex.quote(str(root))} --numeric-owner -c . "
+                f"| docker import {change_args} - {shlex.quote(recipe.tag)}",
+            ],
+            timeout=600,
+        )
 
 
 def _customize_rootfs(root: Path, suite: str, source: mirror.DebianMirror) -> None:
     """Make the tree a clean systemd host that uses the same mirror as this machine."""
     (root / "etc/apt/sources.list").unlink(missing_ok=True)
     (root / "etc/apt/sources.list.d/debian.sources").write_text(
-        mirror.deb822_sources(source, suite))
+        mirror.deb822_sources(source, suite)
+    )
     if carried := mirror.carried_apt_config():
         (root / "etc/apt/apt.conf.d/90difusor-build-host").write_text(carried)
     (root / "etc/machine-id").write_text("")  # each container gets its own at boot
@@ -130,20 +161,29 @@ def _customize_rootfs(root: Path, suite: str, source: mirror.DebianMirror) -> No
 
 
 def _build_derived(recipe: Recipe, parent: str, wanted: str) -> None:
-    install = ("apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
-               f"--no-install-recommends {' '.join(recipe.packages)} "
-               "&& rm -rf /var/lib/apt/lists/*")
-    dockerfile = "\n".join([
-        f"FROM {parent}",
-        f"RUN {install}",
-        SYSTEMD_CMD,
-        f"LABEL {RECIPE_LABEL}={wanted}",
-        "",
-    ])
+    install = (
+        "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
+        f"--no-install-recommends {' '.join(recipe.packages)} "
+        "&& rm -rf /var/lib/apt/lists/*"
+    )
+    dockerfile = "\n".join(
+        [
+            f"FROM {parent}",
+            f"RUN {install}",
+            SYSTEMD_CMD,
+            f"LABEL {RECIPE_LABEL}={wanted}",
+            "",
+        ]
+    )
     with tempfile.TemporaryDirectory(prefix=f"difusor-{recipe.name}-") as tmp:
         Path(tmp, "Dockerfile").write_text(dockerfile)
         env = {**os.environ, "DOCKER_BUILDKIT": "0"}  # the classic builder needs no buildx
-        result = subprocess.run(["docker", "build", "--network", "host", "-q", "-t", recipe.tag,
-                                 tmp], capture_output=True, text=True, env=env, check=False)
+        result = subprocess.run(
+            ["docker", "build", "--network", "host", "-q", "-t", recipe.tag, tmp],
+            capture_output=True,
+            text=True,
+            env=env,
+            check=False,
+        )
         if result.returncode != 0:
             raise DifusorError(f"docker build of {recipe.tag} failed:\n{result.stderr.strip()}")

@@ -40,6 +40,7 @@ def parse_source_uris(text: str) -> list[str]:
 
 def pick_mirror(uris: list[str]) -> DebianMirror | None:
     """The archive and security mirrors among a machine's Debian source URIs."""
+
     def debian(uri: str, suffix: str) -> bool:
         return uri.rstrip("/").endswith(suffix)
 
@@ -47,8 +48,9 @@ def pick_mirror(uris: list[str]) -> DebianMirror | None:
     security = next((u for u in uris if debian(u, "/debian-security")), None)
     if archive is None:
         return None
-    return DebianMirror(archive.rstrip("/"),
-                        (security or archive.rstrip("/") + "-security").rstrip("/"))
+    return DebianMirror(
+        archive.rstrip("/"), (security or archive.rstrip("/") + "-security").rstrip("/")
+    )
 
 
 def debian_mirror() -> DebianMirror:
@@ -56,8 +58,12 @@ def debian_mirror() -> DebianMirror:
     if archive := os.environ.get("DIFUSOR_DEBIAN_MIRROR"):
         security = os.environ.get("DIFUSOR_DEBIAN_SECURITY_MIRROR", archive + "-security")
         return DebianMirror(archive.rstrip("/"), security.rstrip("/"))
-    uris = [uri for path in SOURCES if path.is_file()
-            for uri in parse_source_uris(path.read_text(errors="replace"))]
+    uris = [
+        uri
+        for path in SOURCES
+        if path.is_file()
+        for uri in parse_source_uris(path.read_text(errors="replace"))
+    ]
     mirror = pick_mirror(uris)
     if mirror is None:
         raise DifusorError(

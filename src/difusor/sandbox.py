@@ -20,6 +20,8 @@ from difusor.system import ensure_commands, run
 LABEL = "io.difusor.sandbox"
 DEFAULT_NAME = "difusor-sandbox"
 TARGET_GROUP = "difusores"
+# Sandbox hosts are rebuilt often: their host keys change, so they are not remembered.
+SANDBOX_SSH_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 
 
 @dataclass(frozen=True)
@@ -42,22 +44,30 @@ class Host:
 
 
 def default_platforms() -> list[Platform]:
-    return [Platform("prep-sandbox", os.environ.get("DIFUSOR_SANDBOX_IMAGE", "debian12"),
-                     (TARGET_GROUP,))]
+    return [
+        Platform(
+            "prep-sandbox", os.environ.get("DIFUSOR_SANDBOX_IMAGE", "debian12"), (TARGET_GROUP,)
+        )
+    ]
 
 
 def parse_platforms(text: str) -> list[Platform]:
     """Platforms from JSON/YAML text or a YAML file path: a list of {name, image, groups}."""
-    path = Path(text)
-    data = yaml.safe_load(path.read_text() if path.is_file() else text)
+    if text.lstrip().startswith(("[", "{", "-")):
+        data = yaml.safe_load(text)
+    elif Path(text).is_file():
+        data = yaml.safe_load(Path(text).read_text())
+    else:
+        raise DifusorError(f"--platforms: {text!r} is neither a list nor a file")
     if not isinstance(data, list) or not data:
         raise DifusorError("--platforms: expected a non-empty list of {name, image, groups}")
     platforms = []
     for index, entry in enumerate(data):
         if not isinstance(entry, dict) or not entry.get("name") or not entry.get("image"):
             raise DifusorError(f"--platforms: entry {index} needs a 'name' and an 'image'")
-        platforms.append(Platform(str(entry["name"]), str(entry["image"]),
-                                  tuple(entry.get("groups") or ())))
+        platforms.append(
+            Platform(str(entry["name"]), str(entry["image"]), tuple(entry.get("groups") or ()))
+        )
     names = [p.name for p in platforms]
     if len(set(names)) != len(names):
         raise DifusorError(f"--platforms: duplicate host names in {names}")
@@ -127,8 +137,9 @@ def ensure_ssh_key(state_dir: Path) -> Path:
     key = state_dir / "id_ed25519"
     if not key.exists():
         state_dir.mkdir(parents=True, exist_ok=True)
-        run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "difusor-sandbox",
-             "-f", str(key)])
+        run(
+            ["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", "difusor-sandbox", "-f", str(key)]
+        )
     return key
 
 
@@ -146,11 +157,28 @@ def start_host(sandbox: str, platform: Platform, network: str, settings: dict) -
     if state is not None:
         run(["docker", "start", container])
         return False
-    run(["docker", "run", "--detach", "--name", container, "--hostname", platform.name,
-         "--network", network, "--label", f"{LABEL}={sandbox}",
-         "--label", f"{LABEL}.groups={','.join(platform.groups)}",
-         "--label", f"{LABEL}.image={platform.image}",
-         *run_args(settings), images.load_recipes()[platform.image].tag, *settings["command"]])
+    run(
+        [
+            "docker",
+            "run",
+            "--detach",
+            "--name",
+            container,
+            "--hostname",
+            platform.name,
+            "--network",
+            network,
+            "--label",
+            f"{LABEL}={sandbox}",
+            "--label",
+            f"{LABEL}.groups={','.join(platform.groups)}",
+            "--label",
+            f"{LABEL}.image={platform.image}",
+            *run_args(settings),
+            images.load_recipes()[platform.image].tag,
+            *settings["command"],
+        ]
+    )
     return True
 
 
@@ -159,27 +187,48 @@ def wait_booted(container: str, timeout_s: float) -> None:
     deadline = time.monotonic() + timeout_s
     state = ""
     while time.monotonic() < deadline:
-        result = run(["docker", "exec", container, "systemctl", "is-system-running", "--wait"],
-                     check=False, timeout=timeout_s)
+        result = run(
+            ["docker", "exec", container, "systemctl", "is-system-running", "--wait"],
+            check=False,
+            timeout=timeout_s,
+        )
         state = result.stdout.strip()
         if state in ("running", "degraded"):
             return
         time.sleep(0.5)  # systemd is not answering yet
-    raise DifusorError(f"{container}: systemd did not finish booting in {timeout_s} s "
-                       f"(state {state!r}); see `docker logs {container}`")
+    raise DifusorError(
+        f"{container}: systemd did not finish booting in {timeout_s} s "
+        f"(state {state!r}); see `docker logs {container}`"
+    )
+
+
+AUTHORIZE_SCRIPT = """
+install -d -m 700 /root/.ssh
+keys=/root/.ssh/authorized_keys
+touch "$keys" && chmod 600 "$keys"
+grep -qxF "$1" "$keys" || echo "$1" >> "$keys"
+"""
 
 
 def authorize_key(container: str, public_key: str) -> None:
     """Add the sandbox key to root's authorized_keys unless it is there already."""
-    run(["docker", "exec", container, "sh", "-c",
-         'install -d -m 700 /root/.ssh && touch /root/.ssh/authorized_keys '
-         '&& chmod 600 /root/.ssh/authorized_keys '
-         '&& (grep -qxF "$1" /root/.ssh/authorized_keys || echo "$1" >> /root/.ssh/authorized_keys)',
-         "authorize", public_key.strip()])
+    run(
+        [
+            "docker",
+            "exec",
+            container,
+            "sh",
+            "-c",
+            AUTHORIZE_SCRIPT,
+            "authorize",
+            public_key.strip(),
+        ]
+    )
 
 
-def up(sandbox: str, platforms: list[Platform], state_dir: Path,
-       say: Callable[[str], None] = print) -> list[Host]:
+def up(
+    sandbox: str, platforms: list[Platform], state_dir: Path, say: Callable[[str], None] = print
+) -> list[Host]:
     """Create (or resume) the sandbox's hosts; idempotent."""
     recipes = images.load_recipes()
     for image in sorted({p.image for p in platforms}):
@@ -209,14 +258,16 @@ def status(sandbox: str | None = None) -> list[Host]:
         labels = info["Config"]["Labels"]
         networks = info["NetworkSettings"]["Networks"]
         own = networks.get(network_name(labels[LABEL]), {})
-        hosts.append(Host(
-            name=info["Config"]["Hostname"],
-            container=info["Name"].lstrip("/"),
-            address=own.get("IPAddress", ""),
-            image=labels.get(f"{LABEL}.image", ""),
-            state=info["State"]["Status"],
-            groups=[g for g in labels.get(f"{LABEL}.groups", "").split(",") if g],
-        ))
+        hosts.append(
+            Host(
+                name=info["Config"]["Hostname"],
+                container=info["Name"].lstrip("/"),
+                address=own.get("IPAddress", ""),
+                image=labels.get(f"{LABEL}.image", ""),
+                state=info["State"]["Status"],
+                groups=[g for g in labels.get(f"{LABEL}.groups", "").split(",") if g],
+            )
+        )
     return sorted(hosts, key=lambda h: h.container)
 
 
@@ -241,22 +292,26 @@ def inventory(hosts: list[Host], key: Path) -> dict:
     for host in hosts:
         for group in host.groups or ["ungrouped"]:
             groups.setdefault(group, {"hosts": {}})["hosts"][host.name] = {
-                "ansible_host": host.address}
-    return {"all": {
-        "vars": {
-            "ansible_user": "root",
-            "ansible_ssh_private_key_file": str(key.resolve()),
-            "ansible_ssh_common_args":
-                "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null",
-        },
-        "children": groups,
-    }}
+                "ansible_host": host.address
+            }
+    return {
+        "all": {
+            "vars": {
+                "ansible_user": "root",
+                "ansible_ssh_private_key_file": str(key.resolve()),
+                "ansible_ssh_common_args": SANDBOX_SSH_ARGS,
+            },
+            "children": groups,
+        }
+    }
 
 
 def write_inventory(hosts: list[Host], key: Path, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("# Written by `difusor sandbox up`; do not edit.\n"
-                    + yaml.safe_dump(inventory(hosts, key), sort_keys=False))
+    path.write_text(
+        "# Written by `difusor sandbox up`; do not edit.\n"
+        + yaml.safe_dump(inventory(hosts, key), sort_keys=False)
+    )
 
 
 def as_json(hosts: list[Host]) -> str:

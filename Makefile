@@ -1,0 +1,70 @@
+# difusor: the two commands are `make demo` and `make test`; both run `make setup` first.
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+export PATH := $(BIN):$(PATH)
+export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
+export PY_COLORS := 1
+SANDBOX_INVENTORY := inventory/sandbox/hosts.yml
+SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+
+.PHONY: setup venv engine images lint unit molecule test demo demo-down lock clean
+
+## setup: virtualenv with the pinned tools, a running Docker engine, the base images (idempotent)
+setup: venv engine images
+
+venv: $(VENV)/.installed
+$(VENV)/.installed: requirements/dev.txt pyproject.toml scripts/bootstrap-venv
+	scripts/bootstrap-venv $(VENV)
+	touch $@
+
+engine: venv
+	difusor engine
+
+images: engine
+	difusor images build
+
+## lint: ansible-lint (production profile), yamllint, ruff
+lint: venv
+	yamllint --strict .
+	ansible-lint --offline
+	ruff check src tests bench molecule library
+	ruff format --check src tests bench molecule library
+
+## unit: pytest without Docker
+unit: venv
+	pytest tests/unit
+
+## molecule: every scenario, on real systemd hosts
+molecule: setup
+	for scenario in $(SCENARIOS); do molecule test --scenario-name $$scenario; done
+
+## test: lint + unit + molecule
+test: lint unit molecule
+
+## demo: a sandbox host provisioned with playbooks/site.yml
+demo: setup
+	difusor sandbox up --inventory $(SANDBOX_INVENTORY)
+	ansible-playbook -i $(SANDBOX_INVENTORY) playbooks/site.yml
+	@echo
+	@echo "The sandbox difusor is up and provisioned:"
+	@difusor sandbox status
+	@echo "Reach it with Ansible:  $(BIN)/ansible -i $(SANDBOX_INVENTORY) all -m ping"
+	@echo "Remove it:              $(BIN)/difusor sandbox down --inventory $(SANDBOX_INVENTORY)"
+
+demo-down: venv
+	difusor sandbox down --inventory $(SANDBOX_INVENTORY)
+
+## lock: regenerate requirements/dev.txt from the newest tools that fit
+lock:
+	rm -rf /tmp/difusor-lock && python3 -m venv /tmp/difusor-lock
+	/tmp/difusor-lock/bin/pip install -q 'ansible<13' 'ansible-core<2.20' molecule \
+	  'molecule-plugins[docker]' pytest pytest-testinfra ansible-runner ansible-lint yamllint \
+	  ruff docker paramiko jsonschema
+	{ echo '# Pinned tool versions (pip freeze of a working set). Regenerate with `make lock`.'; \
+	  /tmp/difusor-lock/bin/pip freeze; } > requirements/dev.txt
+
+clean:
+	-difusor sandbox down --all
+	rm -rf $(VENV) .cache .difusor

@@ -1,0 +1,54 @@
+from difusor.mirror import DebianMirror, deb822_sources, parse_source_uris, pick_mirror
+
+DEB822 = """\
+Types: deb
+# http://snapshot.example/archive/debian/20250520T000000Z
+URIs: http://mirror.example/debian
+Suites: bookworm bookworm-updates
+Components: main
+
+Types: deb
+URIs: http://mirror.example/debian-security
+Suites: bookworm-security
+"""
+
+ONE_LINE = """\
+# a comment
+deb [arch=amd64 signed-by=/usr/share/keyrings/k.gpg] http://one.example/debian/ bookworm main
+deb http://one.example/debian-security bookworm-security main
+deb-src http://one.example/debian bookworm main
+"""
+
+
+def test_deb822_uris_are_read():
+    assert parse_source_uris(DEB822) == [
+        "http://mirror.example/debian",
+        "http://mirror.example/debian-security",
+    ]
+
+
+def test_one_line_uris_skip_options_and_sources():
+    assert parse_source_uris(ONE_LINE) == [
+        "http://one.example/debian/",
+        "http://one.example/debian-security",
+    ]
+
+
+def test_archive_and_security_are_told_apart():
+    mirror = pick_mirror(parse_source_uris(ONE_LINE))
+    assert mirror == DebianMirror("http://one.example/debian", "http://one.example/debian-security")
+
+
+def test_security_defaults_beside_the_archive():
+    mirror = pick_mirror(["http://m.example/debian"])
+    assert mirror == DebianMirror("http://m.example/debian", "http://m.example/debian-security")
+
+
+def test_no_debian_mirror_on_an_ubuntu_machine():
+    assert pick_mirror(["http://archive.ubuntu.example/ubuntu"]) is None
+
+
+def test_image_sources_cover_updates_and_security():
+    text = deb822_sources(DebianMirror("http://m/debian", "http://m/debian-security"), "trixie")
+    assert "Suites: trixie trixie-updates\n" in text
+    assert "URIs: http://m/debian-security\nSuites: trixie-security\n" in text

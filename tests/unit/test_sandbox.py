@@ -1,0 +1,112 @@
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from difusor.errors import DifusorError
+from difusor.sandbox import (
+    Host,
+    Platform,
+    host_settings,
+    inventory,
+    overlapping_routes,
+    parse_platforms,
+    run_args,
+)
+
+
+def test_platforms_from_molecule_json():
+    text = json.dumps(
+        [
+            {"name": "target", "image": "debian12", "groups": ["difusores"]},
+            {"name": "trusted", "image": "client"},
+        ]
+    )
+    assert parse_platforms(text) == [
+        Platform("target", "debian12", ("difusores",)),
+        Platform("trusted", "client", ()),
+    ]
+
+
+def test_platforms_from_a_yaml_file(tmp_path: Path):
+    path = tmp_path / "platforms.yml"
+    path.write_text("- {name: a, image: debian13, groups: [x, y]}\n")
+    assert parse_platforms(str(path)) == [Platform("a", "debian13", ("x", "y"))]
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("[]", "non-empty list"),
+        ("{name: a}", "non-empty list"),
+        ("[{name: a}]", "entry 0 needs a 'name' and an 'image'"),
+        ("no/such/file.yml", "neither a list nor a file"),
+        ("[{name: a, image: x}, {name: a, image: y}]", "duplicate host names"),
+    ],
+)
+def test_bad_platforms_are_refused(text, message):
+    with pytest.raises(DifusorError, match=message):
+        parse_platforms(text)
+
+
+def test_systemd_host_settings_follow_the_rules_of_this_machine():
+    args = run_args(host_settings())
+    assert "--privileged" not in args
+    assert not any("SYS_TIME" in arg for arg in args), "a test host must never set the clock"
+    assert not any(arg.startswith("--cap-drop") for arg in args)
+    for expected in (
+        "--cap-add=SYS_ADMIN",
+        "--cap-add=NET_ADMIN",
+        "--security-opt=seccomp=unconfined",
+        "--cgroupns=host",
+        "--volume=/sys/fs/cgroup:/sys/fs/cgroup:rw",
+        "--tmpfs=/run",
+        "--tmpfs=/run/lock",
+        "--stop-signal=SIGRTMIN+3",
+    ):
+        assert expected in args
+
+
+ROUTES = [
+    {"dst": "default", "gateway": "192.0.2.1", "dev": "eth0"},
+    {"dst": "192.0.2.0/24", "dev": "eth0"},
+    {"dst": "172.18.0.0/16", "dev": "br-0123456789ab"},
+    {"dst": "fd00:1::/64", "dev": "eth0"},
+]
+
+
+def test_the_new_networks_own_route_is_not_a_clash():
+    assert overlapping_routes("172.18.0.0/16", "br-0123456789ab", ROUTES) == []
+
+
+def test_a_subnet_over_the_uplink_is_a_clash():
+    assert overlapping_routes("192.0.2.0/25", "br-ffffffffffff", ROUTES) == [
+        "192.0.2.0/24 dev eth0"
+    ]
+
+
+def test_another_bridge_with_the_same_subnet_is_a_clash():
+    assert overlapping_routes("172.18.5.0/24", "br-ffffffffffff", ROUTES) == [
+        "172.18.0.0/16 dev br-0123456789ab"
+    ]
+
+
+def test_ipv6_routes_only_clash_with_ipv6_subnets():
+    assert overlapping_routes("fd00:1::/48", "br-x", ROUTES) == ["fd00:1::/64 dev eth0"]
+    assert overlapping_routes("10.9.0.0/16", "br-x", ROUTES) == []
+
+
+def test_inventory_groups_hosts_and_uses_the_sandbox_key(tmp_path: Path):
+    hosts = [
+        Host("target", "sb-target", "172.18.0.2", "debian12", "running", ["difusores"]),
+        Host("trusted", "sb-trusted", "172.18.0.3", "client", "running", ["clients", "trusted"]),
+    ]
+    data = inventory(hosts, tmp_path / "id_ed25519")
+    assert data["all"]["vars"]["ansible_user"] == "root"
+    assert data["all"]["vars"]["ansible_ssh_private_key_file"] == str(tmp_path / "id_ed25519")
+    children = data["all"]["children"]
+    assert children["difusores"]["hosts"] == {"target": {"ansible_host": "172.18.0.2"}}
+    assert set(children["clients"]["hosts"]) == {"trusted"}
+    assert set(children["trusted"]["hosts"]) == {"trusted"}
+    yaml.safe_dump(data)  # serializable as the inventory file
