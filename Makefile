@@ -28,6 +28,7 @@ images: engine
 ## lint: ansible-lint (production profile), yamllint, ruff
 lint: venv
 	yamllint --strict .
+	difusor docs roles --check
 	ansible-lint --offline
 	ruff check src tests bench molecule library
 	ruff format --check src tests bench molecule library

@@ -6,7 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from difusor import __version__, engine, images, sandbox
+from difusor import __version__, engine, images, role_docs, sandbox
 from difusor.errors import DifusorError
 
 
@@ -73,6 +73,22 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_docs(args: argparse.Namespace) -> int:
+    readmes = role_docs.write_role_readmes(args.roles_dir, check=args.check)
+    command = "difusor docs roles" + (
+        "" if args.roles_dir == Path("roles") else f" --roles-dir {args.roles_dir}"
+    )
+    for readme in readmes:
+        if args.check:
+            state = "out of date" if readme.exists() else "missing"
+            say(f"{readme} is {state}; run `{command}` and commit the result")
+        else:
+            say(f"wrote {readme}")
+    if not readmes:
+        say(f"the role READMEs in {args.roles_dir} are up to date")
+    return 1 if args.check and readmes else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="difusor", description="Provisioning and compliance toolkit for PREP difusores."
@@ -112,6 +128,18 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument("--all", action="store_true", help="down: every sandbox, not only --name")
     box.add_argument("--json", action="store_true", help="print the hosts as JSON")
     box.set_defaults(func=cmd_sandbox)
+
+    docs = commands.add_parser(
+        "docs", help="generate the role READMEs from meta/argument_specs.yml"
+    )
+    docs.add_argument("what", choices=["roles"])
+    docs.add_argument(
+        "--roles-dir", type=Path, default=Path("roles"), help="(default: %(default)s)"
+    )
+    docs.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a README is stale"
+    )
+    docs.set_defaults(func=cmd_docs)
     return parser
 
 

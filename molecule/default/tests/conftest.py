@@ -1,29 +1,87 @@
-"""Hosts of the scenario as testinfra sees them: targets by group, clients by name."""
+"""The scenario's hosts as the tests see them: each target in turn, and the clients by name."""
 
+import base64
 import os
+import time
+from pathlib import Path
 
 import pytest
 import testinfra
 import testinfra.utils.ansible_runner
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
-RUNNER = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY)
+KEYS = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "keys"
+PROBE_IMAGE = "difusor-probe:latest"
+PROBE_PORT = 8080
+TARGETS = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("difusores")
 
 
-def client(name: str):
+def get(name: str):
     return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+
+
+def address_of(host) -> str:
+    """The host's IPv4 address on the scenario network."""
+    return host.interface("eth0", family="inet").addresses[0]
+
+
+def tcp_open(client, address: str, port: int) -> bool:
+    return client.run(f"nc -z -w 3 {address} {port}").rc == 0
+
+
+def put_file(host, path: str, content: str, mode: str = "600") -> None:
+    encoded = base64.b64encode(content.encode()).decode()
+    host.check_output(f"echo {encoded} | base64 -d > {path} && chmod {mode} {path}")
+
+
+def wait_for(predicate, timeout_s: float = 60, interval_s: float = 1):
+    """Poll until predicate() returns something true; return it, or the last value on timeout."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        value = predicate()
+        if value or time.monotonic() > deadline:
+            return value
+        time.sleep(interval_s)
+
+
+@pytest.fixture(scope="module", params=TARGETS)
+def target(request):
+    return get(request.param)
+
+
+@pytest.fixture(scope="module")
+def target_address(target):
+    return address_of(target)
 
 
 @pytest.fixture(scope="session")
 def trusted():
-    return client("trusted")
+    return get("trusted")
+
+
+@pytest.fixture(scope="session")
+def trusted2():
+    return get("trusted2")
 
 
 @pytest.fixture(scope="session")
 def untrusted():
-    return client("untrusted")
+    return get("untrusted")
 
 
-def target_address(target_name: str) -> str:
-    """The target's address on the scenario network, as a client reaches it."""
-    return client(target_name).interface("eth0").addresses[0]
+@pytest.fixture(scope="module")
+def published_probe(target):
+    """A container inside the target, publishing a port that the firewall does not open."""
+    image = PROBE_IMAGE
+    if target.run(f"docker image inspect {image}").rc != 0:
+        target.check_output("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq busybox-static")
+        target.check_output(
+            f"tar -C / -c bin/busybox | docker import -c 'CMD [\"/bin/busybox\"]' - {image}"
+        )
+    target.run("docker rm -f difusor-probe")
+    target.check_output(
+        f"docker run -d --name difusor-probe -p {PROBE_PORT}:{PROBE_PORT} {image} "
+        f"/bin/busybox httpd -f -p {PROBE_PORT} -h /"
+    )
+    yield PROBE_PORT
+    target.run("docker rm -f difusor-probe")

@@ -1,0 +1,77 @@
+"""II.B.c and II.B.e: the operator logs in by key, by certificate and, where enabled and only
+from trusted sources, by password; the operator has root privileges; root as configured."""
+
+import pytest
+from conftest import KEYS, address_of, put_file
+
+OPERATOR = "prep"
+PASSWORD = "prep-drill-2024"  # fixture, see host_vars/target-debian12.yml
+SSH = "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5"
+
+
+@pytest.fixture(scope="session")
+def trusted_keys(trusted):
+    for name in ("operator", "operator_cert", "operator_cert-cert.pub"):
+        put_file(trusted, f"/root/{name}", (KEYS / name).read_text())
+    return "/root"
+
+
+def password_enabled(target) -> bool:
+    return target.backend.host.endswith("debian12")
+
+
+def test_operator_logs_in_with_a_key_and_has_root_privileges(trusted, trusted_keys, target_address):
+    login = f"{SSH} -o BatchMode=yes -i {trusted_keys}/operator {OPERATOR}@{target_address}"
+    result = trusted.run(f"{login} sudo -n id -u")
+    assert result.rc == 0, result.stderr
+    assert result.stdout.strip() == "0"
+
+
+def test_operator_logs_in_with_a_certificate(trusted, trusted_keys, target_address):
+    with_cert = trusted.run(
+        f"{SSH} -o BatchMode=yes -o IdentitiesOnly=yes -i {trusted_keys}/operator_cert "
+        f"-o CertificateFile={trusted_keys}/operator_cert-cert.pub {OPERATOR}@{target_address} true"
+    )
+    assert with_cert.rc == 0, with_cert.stderr
+    # The same key without its certificate is not enough: the certificate is what lets it in.
+    without_cert = trusted.run(
+        f"{SSH} -o BatchMode=yes -o IdentitiesOnly=yes -i {trusted_keys}/operator_cert "
+        f"-o CertificateFile=/dev/null {OPERATOR}@{target_address} true"
+    )
+    assert without_cert.rc != 0
+
+
+def test_password_login_only_where_enabled(target, trusted, target_address):
+    result = trusted.run(
+        f"sshpass -p {PASSWORD} {SSH} -o PreferredAuthentications=password "
+        f"-o PubkeyAuthentication=no {OPERATOR}@{target_address} true"
+    )
+    if password_enabled(target):
+        assert result.rc == 0, result.stderr
+    else:
+        assert result.rc != 0
+
+
+def test_passwords_only_from_trusted_sources(target, trusted, untrusted):
+    """sshd's effective configuration for a connection from each side (sshd -T -C)."""
+
+    def effective(address):
+        spec = f"user={OPERATOR},addr={address},host=client"
+        return target.check_output(f"sshd -T -C {spec} | grep -i '^passwordauthentication'")
+
+    assert effective(address_of(untrusted)).endswith(" no")
+    expected = " yes" if password_enabled(target) else " no"
+    assert effective(address_of(trusted)).endswith(expected)
+
+
+def test_root_login_refused_as_configured(trusted, trusted_keys, target_address):
+    # prepare.yml gave root the operator's key: only PermitRootLogin no keeps root out.
+    root = trusted.run(
+        f"{SSH} -o BatchMode=yes -i {trusted_keys}/operator root@{target_address} true"
+    )
+    assert root.rc != 0
+
+
+def test_sshd_config_is_what_sshd_runs(target):
+    assert target.check_output("sshd -T | grep -i '^permitrootlogin'").endswith(" no")
+    assert target.service("ssh").is_running
