@@ -58,7 +58,8 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         state_dir = args.state_dir or Path(".difusor") / args.name
         hosts = sandbox.up(args.name, platforms, state_dir, say)
         if args.inventory:
-            sandbox.write_inventory(hosts, state_dir / "id_ed25519", args.inventory)
+            gateway = sandbox.network_gateway(args.name)
+            sandbox.write_inventory(hosts, state_dir / "id_ed25519", gateway, args.inventory)
             say(f"inventory written to {args.inventory}")
     if args.json:
         print(sandbox.as_json(hosts))

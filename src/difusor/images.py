@@ -20,7 +20,7 @@ from difusor.errors import DifusorError
 from difusor.system import ensure_commands, run
 
 # Bump when the build procedure below changes in a way that changes the images.
-BUILD_FORMAT = 1
+BUILD_FORMAT = 2
 RECIPE_LABEL = "io.difusor.recipe"
 IMAGE_PREFIX = "difusor/"
 DEFAULT_IMAGES = ("debian12", "debian13", "client")
@@ -158,13 +158,14 @@ def _customize_rootfs(root: Path, suite: str, source: mirror.DebianMirror) -> No
         for entry in (root / cache).glob("*"):
             if entry.is_file():
                 entry.unlink()
+    os.utime(root / "var/lib/apt/lists", (0, 0))  # empty lists: "never updated", as apt sees it
 
 
 def _build_derived(recipe: Recipe, parent: str, wanted: str) -> None:
     install = (
         "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
         f"--no-install-recommends {' '.join(recipe.packages)} "
-        "&& rm -rf /var/lib/apt/lists/*"
+        "&& rm -rf /var/lib/apt/lists/* && touch -d @0 /var/lib/apt/lists"
     )
     dockerfile = "\n".join(
         [

@@ -286,7 +286,13 @@ def down(sandbox: str | None = None) -> list[str]:
     return removed
 
 
-def inventory(hosts: list[Host], key: Path) -> dict:
+def network_gateway(sandbox: str) -> str:
+    """The address this machine has on the sandbox network: where the controller connects from."""
+    info = json.loads(run(["docker", "network", "inspect", network_name(sandbox)]).stdout)[0]
+    return next(cfg["Gateway"] for cfg in info["IPAM"]["Config"] if cfg.get("Gateway"))
+
+
+def inventory(hosts: list[Host], key: Path, controller_address: str) -> dict:
     """An Ansible inventory that reaches the hosts over SSH as root with the sandbox key."""
     groups: dict[str, dict] = {}
     for host in hosts:
@@ -300,17 +306,18 @@ def inventory(hosts: list[Host], key: Path) -> dict:
                 "ansible_user": "root",
                 "ansible_ssh_private_key_file": str(key.resolve()),
                 "ansible_ssh_common_args": SANDBOX_SSH_ARGS,
+                "sandbox_controller_address": controller_address,
             },
             "children": groups,
         }
     }
 
 
-def write_inventory(hosts: list[Host], key: Path, path: Path) -> None:
+def write_inventory(hosts: list[Host], key: Path, controller_address: str, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         "# Written by `difusor sandbox up`; do not edit.\n"
-        + yaml.safe_dump(inventory(hosts, key), sort_keys=False)
+        + yaml.safe_dump(inventory(hosts, key, controller_address), sort_keys=False)
     )
 
 

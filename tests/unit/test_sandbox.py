@@ -102,8 +102,9 @@ def test_inventory_groups_hosts_and_uses_the_sandbox_key(tmp_path: Path):
         Host("target", "sb-target", "172.18.0.2", "debian12", "running", ["difusores"]),
         Host("trusted", "sb-trusted", "172.18.0.3", "client", "running", ["clients", "trusted"]),
     ]
-    data = inventory(hosts, tmp_path / "id_ed25519")
+    data = inventory(hosts, tmp_path / "id_ed25519", "172.18.0.1")
     assert data["all"]["vars"]["ansible_user"] == "root"
+    assert data["all"]["vars"]["sandbox_controller_address"] == "172.18.0.1"
     assert data["all"]["vars"]["ansible_ssh_private_key_file"] == str(tmp_path / "id_ed25519")
     children = data["all"]["children"]
     assert children["difusores"]["hosts"] == {"target": {"ansible_host": "172.18.0.2"}}
