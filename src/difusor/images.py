@@ -20,7 +20,7 @@ from difusor.errors import DifusorError
 from difusor.system import ensure_commands, run
 
 # Bump when the build procedure below changes in a way that changes the images.
-BUILD_FORMAT = 2
+BUILD_FORMAT = 3
 RECIPE_LABEL = "io.difusor.recipe"
 IMAGE_PREFIX = "difusor/"
 DEFAULT_IMAGES = ("debian12", "debian13", "client")
@@ -154,11 +154,13 @@ def _customize_rootfs(root: Path, suite: str, source: mirror.DebianMirror) -> No
     if carried := mirror.carried_apt_config():
         (root / "etc/apt/apt.conf.d/90difusor-build-host").write_text(carried)
     (root / "etc/machine-id").write_text("")  # each container gets its own at boot
-    for cache in ("var/lib/apt/lists", "var/cache/apt/archives"):
-        for entry in (root / cache).glob("*"):
-            if entry.is_file():
-                entry.unlink()
-    os.utime(root / "var/lib/apt/lists", (0, 0))  # empty lists: "never updated", as apt sees it
+    for entry in (root / "var/cache/apt/archives").glob("*.deb"):
+        entry.unlink()
+    # Like a freshly installed server: package lists from the installation, which are old (so a
+    # first run refreshes them; a check-mode run, which cannot, still finds the packages).
+    lists = root / "var/lib/apt/lists"
+    for entry in [lists, *lists.iterdir()]:
+        os.utime(entry, (0, 0))
 
 
 def _build_derived(recipe: Recipe, parent: str, wanted: str) -> None:
