@@ -304,6 +304,8 @@ def inventory(hosts: list[Host], key: Path, controller_address: str) -> dict:
         "all": {
             "vars": {
                 "ansible_user": "root",
+                # Every sandbox image has it; a rebuilt host must not inherit a cached discovery.
+                "ansible_python_interpreter": "/usr/bin/python3",
                 "ansible_ssh_private_key_file": str(key.resolve()),
                 "ansible_ssh_common_args": SANDBOX_SSH_ARGS,
                 "sandbox_controller_address": controller_address,

@@ -104,6 +104,7 @@ def test_inventory_groups_hosts_and_uses_the_sandbox_key(tmp_path: Path):
     ]
     data = inventory(hosts, tmp_path / "id_ed25519", "172.18.0.1")
     assert data["all"]["vars"]["ansible_user"] == "root"
+    assert data["all"]["vars"]["ansible_python_interpreter"] == "/usr/bin/python3"
     assert data["all"]["vars"]["sandbox_controller_address"] == "172.18.0.1"
     assert data["all"]["vars"]["ansible_ssh_private_key_file"] == str(tmp_path / "id_ed25519")
     children = data["all"]["children"]
