@@ -30,8 +30,8 @@ lint: venv
 	yamllint --strict .
 	difusor docs roles --check
 	ansible-lint --offline
-	ruff check src tests bench molecule library
-	ruff format --check src tests bench molecule library
+	ruff check .
+	ruff format --check .
 
 ## unit: pytest without Docker
 unit: venv
