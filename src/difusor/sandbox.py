@@ -148,7 +148,9 @@ def container_state(container: str) -> str | None:
     return result.stdout.strip() if result.returncode == 0 else None
 
 
-def start_host(sandbox: str, platform: Platform, network: str, settings: dict) -> bool:
+def start_host(
+    sandbox: str, platform: Platform, image_tag: str, network: str, settings: dict
+) -> bool:
     """Start the platform's container; return True when it was created now."""
     container = container_name(sandbox, platform.name)
     state = container_state(container)
@@ -175,7 +177,7 @@ def start_host(sandbox: str, platform: Platform, network: str, settings: dict) -
             "--label",
             f"{LABEL}.image={platform.image}",
             *run_args(settings),
-            images.load_recipes()[platform.image].tag,
+            image_tag,
             *settings["command"],
         ]
     )
@@ -231,14 +233,15 @@ def up(
 ) -> list[Host]:
     """Create (or resume) the sandbox's hosts; idempotent."""
     recipes = images.load_recipes()
-    for image in sorted({p.image for p in platforms}):
-        images.ensure_image(image, recipes, say)
+    tags = {
+        image: images.ensure_image(image, recipes, say) for image in {p.image for p in platforms}
+    }
     key = ensure_ssh_key(state_dir)
     public_key = key.with_suffix(".pub").read_text()
     settings = host_settings()
     network = ensure_network(sandbox)
     for platform in platforms:
-        if start_host(sandbox, platform, network, settings):
+        if start_host(sandbox, platform, tags[platform.image], network, settings):
             say(f"started {container_name(sandbox, platform.name)} ({platform.image})")
     for platform in platforms:
         container = container_name(sandbox, platform.name)
