@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import re
 import sys
+from datetime import datetime
 from pathlib import Path
 
-from difusor import __version__, engine, images, role_docs, sandbox
+from difusor import __version__, engine, images, package, role_docs, sandbox
 from difusor.errors import DifusorError
+from difusor.package.layout import format_csv_cut, parse_cut_arg
 
 
 def say(message: str) -> None:
@@ -90,6 +93,61 @@ def cmd_docs(args: argparse.Namespace) -> int:
     return 1 if args.check and readmes else 0
 
 
+def cmd_package(args: argparse.Namespace) -> int:
+    settings = package.load_settings(args.settings) if args.settings else package.Settings()
+    if args.action == "verify":
+        verified = package.verify(args.path, settings)
+        shown = format_csv_cut(verified.cut, settings)
+        print(
+            f"{args.path}: valid, cut {verified.cut_id} ({shown}), {verified.files} files"
+            + (", manifest checked" if verified.manifest else ", no manifest")
+            + (", synthetic" if verified.synthetic else "")
+        )
+    elif args.action == "publish":
+        result = package.publish(
+            args.path, args.root, force=args.force, drill=args.drill, settings=settings
+        )
+        where = "live" if result.live else f"staged until {settings.publish_from.isoformat()}"
+        print(f"{result.event} {result.cut_id}: {result.release} ({where})")
+    elif args.action == "list":
+        releases = package.list_releases(args.root, settings)
+        live = next((release for release in releases if release.live), None)
+        for release in releases:
+            state = (
+                "live"
+                if release.live
+                else "staged"
+                if live is None or release.cut > live.cut
+                else "previous"
+            )
+            print(f"{release.cut_id}  {format_csv_cut(release.cut, settings):26} {state}")
+        if not releases:
+            say(f"no releases in {args.root}")
+    elif args.action == "rollback":
+        release = package.rollback(args.root, args.to, settings)
+        print(f"live {release.cut_id}: {release.path}")
+    else:
+        cut = parse_cut_arg(args.cut, settings.tz)
+        print(package.generate(cut, args.out, rows=args.rows, fmt=args.format, settings=settings))
+    return 0
+
+
+def _cut_time(text: str) -> str:
+    try:
+        if not re.fullmatch(r"\d{4}-\d{2}-\d{2}[ T]\d{2}:\d{2}", text.strip()):
+            raise ValueError
+        datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD HH:MM, got {text!r}") from None
+    return text
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}")
+    return int(text)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="difusor", description="Provisioning and compliance toolkit for PREP difusores."
@@ -141,6 +199,45 @@ def build_parser() -> argparse.ArgumentParser:
         "--check", action="store_true", help="write nothing; exit 1 if a README is stale"
     )
     docs.set_defaults(func=cmd_docs)
+
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--settings", type=Path, help="YAML file overriding package format and publishing settings"
+    )
+    pkg = commands.add_parser(
+        "package", help="verify, publish, list, roll back or generate results packages"
+    )
+    pkg_actions = pkg.add_subparsers(dest="action", required=True)
+    verify = pkg_actions.add_parser(
+        "verify", parents=[common], help="check a package (its sidecar is PATH.sha256)"
+    )
+    verify.add_argument("path", type=Path, metavar="PATH")
+    publish = pkg_actions.add_parser(
+        "publish", parents=[common], help="verify a package and make it the live cut"
+    )
+    publish.add_argument("path", type=Path, metavar="PATH")
+    publish.add_argument("--root", type=Path, required=True, help="holds releases/ and current")
+    publish.add_argument(
+        "--force", action="store_true", help="accept a cut not newer than the live one"
+    )
+    publish.add_argument(
+        "--drill", action="store_true", help="go live even before the publication window"
+    )
+    listing = pkg_actions.add_parser("list", parents=[common], help="list the releases")
+    listing.add_argument("--root", type=Path, required=True)
+    back = pkg_actions.add_parser(
+        "rollback", parents=[common], help="make the previous (or the given) cut live"
+    )
+    back.add_argument("--root", type=Path, required=True)
+    back.add_argument("--to", metavar="CUT", help="YYYYMMDD_HHMM or 'YYYY-MM-DD HH:MM'")
+    gen = pkg_actions.add_parser(
+        "generate", parents=[common], help="write a synthetic package in the real layout"
+    )
+    gen.add_argument("--cut", type=_cut_time, required=True, help="'YYYY-MM-DD HH:MM' (local)")
+    gen.add_argument("--out", type=Path, required=True)
+    gen.add_argument("--rows", type=_positive, default=200, help="actas (default: %(default)s)")
+    gen.add_argument("--format", choices=["zip", "tar.gz"], default="zip")
+    pkg.set_defaults(func=cmd_package)
     return parser
 
 

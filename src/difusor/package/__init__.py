@@ -1,0 +1,32 @@
+"""Results packages ("paquetes de difusión"): verify, publish atomically, roll back, generate.
+
+Modules, one job each: `layout` (format facts and settings), `archive` (decoding zip/tar.gz),
+`extract` (safe extraction policy), `verify` (every rule), `precompress`, `releases` (the
+releases/ tree and the `current` symlink), `journal` (JSON-lines events), `publish`, `generate`.
+"""
+
+from difusor.package.errors import RULES, PackageRejected, PublishFailed
+from difusor.package.generate import generate
+from difusor.package.journal import read_journal
+from difusor.package.layout import Settings, load_settings
+from difusor.package.publish import Published, publish
+from difusor.package.releases import Release, list_releases, live_cut_id, rollback
+from difusor.package.verify import Verified, verify
+
+__all__ = [
+    "RULES",
+    "PackageRejected",
+    "PublishFailed",
+    "Published",
+    "Release",
+    "Settings",
+    "Verified",
+    "generate",
+    "list_releases",
+    "live_cut_id",
+    "load_settings",
+    "publish",
+    "read_journal",
+    "rollback",
+    "verify",
+]

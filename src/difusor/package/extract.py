@@ -1,0 +1,237 @@
+"""Safe extraction: which member names and kinds are allowed, limits, and writing the files.
+
+Policy (every rule raises `PackageRejected`):
+- names: valid UTF-8, no control characters or backslashes, relative, no `..` component,
+  each component at most 255 bytes; `.` and empty components are dropped;
+- kinds: regular files and directories only. Links are refused whether they point inside the
+  tree or not (a PREP site needs none), and so are devices, FIFOs and sockets;
+- no two members with the same path, and no member below a file;
+- at most `max_files` members and `max_total_bytes` uncompressed: checked on the declared sizes
+  before any byte is written (for zip, on the whole central directory first), and again on the
+  bytes actually produced, so that lying headers and compression bombs stop at the limit.
+Files are written with mode 0644 and directories 0755, whatever the archive says.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import BinaryIO
+
+from difusor.package.archive import Entry, Kind, Reader, ZipReader, open_reader
+from difusor.package.errors import PackageRejected
+from difusor.package.layout import Settings
+
+NAME_MAX = 255
+PATH_MAX = 4000
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+
+
+@dataclass(frozen=True)
+class FileRecord:
+    size: int
+    sha256: str
+    head: bytes = b""  # the first bytes, for the files verification reads
+
+
+@dataclass
+class Extraction:
+    files: dict[str, FileRecord] = field(default_factory=dict)
+    dirs: set[str] = field(default_factory=set)
+
+    @property
+    def total_bytes(self) -> int:
+        return sum(record.size for record in self.files.values())
+
+
+def normalize_name(name: str, label: str) -> str:
+    """The member's relative path with `.` and empty components dropped, or a rejection."""
+    if any(ord(char) < 32 or ord(char) == 127 for char in name) or "\\" in name:
+        raise PackageRejected(
+            "bad-member-name", label, "control character or backslash in the name", name
+        )
+    if name.startswith("/") or re.match(r"[A-Za-z]:/", name):
+        raise PackageRejected("absolute-path", label, "absolute path", name)
+    parts = [part for part in name.split("/") if part not in ("", ".")]
+    if ".." in parts:
+        raise PackageRejected(
+            "path-traversal", label, "a '..' component would leave the release directory", name
+        )
+    path = "/".join(parts)
+    if len(path.encode()) > PATH_MAX or any(len(part.encode()) > NAME_MAX for part in parts):
+        raise PackageRejected("bad-member-name", label, "name too long", name)
+    return path
+
+
+class Checker:
+    """Admits members one by one, keeping the state that duplicates and limits need."""
+
+    def __init__(self, label: str, settings: Settings) -> None:
+        self.label = label
+        self.settings = settings
+        self.count = 0
+        self.declared = 0
+        self.files: set[str] = set()
+        self.dirs: set[str] = set()  # explicit directory entries
+        self.parents: set[str] = set()  # every directory that some member lies in
+
+    def admit(self, entry: Entry) -> str:
+        """The normalized path of an allowed member ("" for the root directory itself)."""
+        label, name = self.label, entry.name
+        self.count += 1
+        if self.count > self.settings.max_files:
+            raise PackageRejected(
+                "too-many-files",
+                label,
+                f"more than {self.settings.max_files} members",
+                name,
+            )
+        path = normalize_name(name, label)
+        if entry.kind in (Kind.SYMLINK, Kind.HARDLINK):
+            raise PackageRejected(
+                "link",
+                label,
+                f"{entry.kind.value} to {entry.link!r}; links are not accepted",
+                name,
+            )
+        if entry.kind is Kind.DEVICE:
+            raise PackageRejected("device", label, "device, FIFO or socket", name)
+        if entry.kind is Kind.OTHER:
+            raise PackageRejected("bad-type", label, "neither a file nor a directory", name)
+        if not path:
+            if entry.kind is Kind.FILE:
+                raise PackageRejected("bad-member-name", label, "a file without a name", name)
+            return path
+        parts = path.split("/")
+        for depth in range(1, len(parts)):
+            parent = "/".join(parts[:depth])
+            if parent in self.files:
+                raise PackageRejected("duplicate", label, f"lies below the file {parent!r}", name)
+            self.parents.add(parent)
+        if path in self.files or (
+            entry.kind is Kind.FILE and (path in self.parents or path in self.dirs)
+        ):
+            raise PackageRejected("duplicate", label, "a second member with this path", name)
+        if entry.kind is Kind.DIR:
+            if path in self.dirs:
+                raise PackageRejected("duplicate", label, "a second member with this path", name)
+            self.dirs.add(path)
+            return path
+        self.files.add(path)
+        self.declared += entry.size
+        if self.declared > self.settings.max_total_bytes:
+            raise PackageRejected(
+                "too-large",
+                label,
+                f"declared sizes exceed the limit of {self.settings.max_total_bytes} bytes",
+                name,
+            )
+        return path
+
+
+def write_file(target: Path, chunks: Iterable[bytes]) -> None:
+    """Write a new file (never an existing one, never through a link)."""
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, FILE_MODE)
+    with os.fdopen(fd, "wb") as out:
+        os.fchmod(out.fileno(), FILE_MODE)
+        for chunk in chunks:
+            out.write(chunk)
+
+
+def _discard(target: Path, chunks: Iterable[bytes]) -> None:
+    for _ in chunks:
+        pass
+
+
+def extract(
+    source: BinaryIO,
+    fmt: str,
+    label: str,
+    dest: Path | None,
+    settings: Settings,
+    keep_head: Callable[[str], int] = lambda path: 0,
+) -> Extraction:
+    """Check every member of an open archive and write it below `dest` (or only hash it).
+
+    `label` names the archive in rejections; `keep_head(path)` says how many leading bytes of a
+    file to keep in its record. Raises PackageRejected for the package's faults; OSError from
+    writing below dest propagates unchanged.
+    """
+    reader = open_reader(source, fmt, label)
+    try:
+        if isinstance(reader, ZipReader):
+            # The whole central directory is known: check names, kinds and limits first.
+            precheck = Checker(label, settings)
+            for entry in reader.entries():
+                precheck.admit(entry)
+        return _extract(reader, dest, settings, keep_head)
+    finally:
+        reader.close()
+
+
+class _Tally:
+    """Counts, hashes and keeps the head of one member's bytes as they stream past."""
+
+    def __init__(self, reader: Reader, settings: Settings, produced: int) -> None:
+        self.reader = reader
+        self.limit = settings.max_total_bytes
+        self.produced = produced  # bytes of the whole archive so far
+
+    def stream(self, entry: Entry, head_limit: int) -> Iterator[bytes]:
+        self.size = 0
+        self.digest = hashlib.sha256()
+        self.head = bytearray()
+        for chunk in self.reader.chunks(entry):
+            self.size += len(chunk)
+            self.produced += len(chunk)
+            if self.produced > self.limit:
+                raise PackageRejected(
+                    "too-large",
+                    self.reader.label,
+                    f"uncompressed data exceeds the limit of {self.limit} bytes",
+                    entry.name,
+                )
+            self.digest.update(chunk)
+            if len(self.head) < head_limit:
+                self.head.extend(chunk[: head_limit - len(self.head)])
+            yield chunk
+
+
+def _extract(
+    reader: Reader, dest: Path | None, settings: Settings, keep_head: Callable[[str], int]
+) -> Extraction:
+    checker = Checker(reader.label, settings)
+    result = Extraction()
+    tally = _Tally(reader, settings, 0)
+    for entry in reader.entries():
+        path = checker.admit(entry)
+        if entry.kind is Kind.DIR:
+            if path:
+                result.dirs.add(path)
+                if dest is not None:
+                    _make_dirs(dest, path)
+            continue
+        if dest is None:
+            _discard(Path(path), tally.stream(entry, keep_head(path)))
+        else:
+            if "/" in path:
+                _make_dirs(dest, path.rsplit("/", 1)[0])
+            write_file(dest / path, tally.stream(entry, keep_head(path)))
+        result.files[path] = FileRecord(tally.size, tally.digest.hexdigest(), bytes(tally.head))
+    return result
+
+
+def _make_dirs(dest: Path, path: str) -> None:
+    current = dest
+    for part in path.split("/"):
+        current = current / part
+        try:
+            os.mkdir(current, DIR_MODE)
+        except FileExistsError:
+            continue
+        os.chmod(current, DIR_MODE)

@@ -1,0 +1,76 @@
+"""The event journal: one JSON object per line in ROOT/journal.jsonl, synced as written.
+
+It feeds the incident report. Events: arrival, verify_ok, verify_failed, staged, published,
+rejected, rollback; every line has `time` (UTC, ISO 8601), `event`, `archive` and `cut`.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+JOURNAL_NAME = "journal.jsonl"
+EVENTS = frozenset(
+    {"arrival", "verify_ok", "verify_failed", "staged", "published", "rejected", "rollback"}
+)
+
+
+def journal_path(root: Path) -> Path:
+    return Path(root) / JOURNAL_NAME
+
+
+def utc_now() -> str:
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def record(
+    root: Path,
+    event: str,
+    *,
+    archive: Path | str | None = None,
+    cut: str | None = None,
+    **fields: Any,
+) -> dict[str, Any]:
+    """Append one event (a single write on an O_APPEND file, then fsync) and return it."""
+    if event not in EVENTS:
+        raise ValueError(f"unknown journal event {event!r}")
+    entry: dict[str, Any] = {
+        "time": utc_now(),
+        "event": event,
+        "archive": None if archive is None else str(archive),
+        "cut": cut,
+    }
+    entry.update({key: value for key, value in fields.items() if value is not None})
+    line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
+    fd = os.open(journal_path(root), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
+    try:
+        os.write(fd, line)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    return entry
+
+
+def try_record(root: Path, event: str, **fields: Any) -> dict[str, Any] | None:
+    """Like record, for failure paths: a journal that cannot be written (disk full) is skipped."""
+    try:
+        return record(root, event, **fields)
+    except OSError:
+        return None
+
+
+def read_journal(root: Path) -> list[dict[str, Any]]:
+    """Every event so far (an unparsable line, e.g. cut short by a crash, is skipped)."""
+    path = journal_path(root)
+    if not path.exists():
+        return []
+    events = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events

@@ -1,0 +1,254 @@
+"""The results package format, in one place: names, cut times, sidecar, CSV header block.
+
+The electoral body defines the real format only after registration, so everything that may
+change lives in `Settings` (defaults follow the public INE/OPLE PREP packages of 2018-2024).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import re
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from difusor.errors import DifusorError
+
+TIMEZONE = "America/Mexico_City"  # Tiempo del Centro (UTC-6 all of 2024)
+CUT_ID_FORMAT = "%Y%m%d_%H%M"  # also the name of a release directory
+CUT_ID_RE = re.compile(r"\d{8}_\d{4}")
+SHA256_LINE_RE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Everything about the package format and publishing that may change."""
+
+    timezone: str = TIMEZONE
+    # The archive name carries the cut time (group `cut`, CUT_ID_FORMAT); full match.
+    archive_pattern: str = r"(?P<cut>\d{8}_\d{4})_PREP[A-Za-z0-9_.-]*\.(?:zip|tar\.gz)"
+    sidecar_suffix: str = ".sha256"
+    manifest_name: str = "MANIFEST.sha256"
+    require_manifest: bool = False
+    metadata_name: str = "metadata.json"
+    metadata_cut_key: str = "cut"
+    require_metadata: bool = False
+    # Results CSVs (base name, full match) carry the header block; catalogs do not.
+    results_csv_pattern: str = r"[A-Z]+(?:_LOC|_FED)?_\d{4}\.csv"
+    require_results_csv: bool = True
+    csv_encoding: str = "utf-8-sig"
+    csv_delimiter: str = ","
+    csv_election_line: int = 1
+    csv_cut_line: int = 2
+    csv_summary_header_line: int = 4
+    csv_summary_values_line: int = 5
+    csv_rows_header_line: int = 7
+    csv_summary_first_column: str = "ACTAS_ESPERADAS"  # "" to skip the check
+    csv_rows_first_column: str = "CLAVE_CASILLA"  # "" to skip the check
+    csv_cut_format: str = "%d/%m/%Y %H:%M"  # followed by " (UTC-6)"
+    # Limits of a package.
+    max_files: int = 50_000
+    max_total_bytes: int = 1024**3
+    max_manifest_bytes: int = 16 * 1024**2
+    max_metadata_bytes: int = 1024**2
+    # Publishing.
+    keep_releases: int = 8
+    publish_from: datetime = datetime(2024, 6, 2, 20, 0, tzinfo=ZoneInfo(TIMEZONE))
+    precompress_suffixes: tuple[str, ...] = (
+        ".html",
+        ".htm",
+        ".css",
+        ".js",
+        ".json",
+        ".csv",
+        ".svg",
+        ".txt",
+        ".xml",
+    )
+    precompress_min_bytes: int = 128
+    gzip_level: int = 6
+    brotli_quality: int = 5
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> Settings:
+        """Settings from a mapping (a YAML/JSON file); unknown keys and bad types are errors."""
+        fields = {field.name: field for field in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - set(fields))
+        if unknown:
+            raise DifusorError(f"unknown package settings: {', '.join(unknown)}")
+        defaults = cls()
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            default = getattr(defaults, key)
+            if key == "publish_from":
+                tz = ZoneInfo(str(data.get("timezone", defaults.timezone)))
+                values[key] = parse_cut_arg(str(value), tz)
+            elif isinstance(default, tuple):
+                if not isinstance(value, list | tuple):
+                    raise DifusorError(f"package setting {key} must be a list")
+                values[key] = tuple(str(item) for item in value)
+            elif isinstance(default, bool) or isinstance(value, bool):
+                if not isinstance(value, bool) or not isinstance(default, bool):
+                    raise DifusorError(f"package setting {key} must be a {type(default).__name__}")
+                values[key] = value
+            elif not isinstance(value, type(default)):
+                raise DifusorError(f"package setting {key} must be a {type(default).__name__}")
+            else:
+                values[key] = value
+        return dataclasses.replace(defaults, **values)
+
+
+def load_settings(path: Path) -> Settings:
+    """Settings from a YAML (or JSON) file holding a mapping of Settings fields."""
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DifusorError(f"cannot read package settings {path}: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DifusorError(f"package settings {path} must be a mapping")
+    return Settings.from_mapping(data)
+
+
+# --- cut times --------------------------------------------------------------------------------
+
+
+def cut_id(cut: datetime, settings: Settings | None = None) -> str:
+    """`YYYYMMDD_HHMM` in Tiempo del Centro: the archive prefix and the release directory."""
+    return cut.astimezone((settings or Settings()).tz).strftime(CUT_ID_FORMAT)
+
+
+def parse_cut_id(text: str, settings: Settings | None = None) -> datetime:
+    if not CUT_ID_RE.fullmatch(text):
+        raise ValueError(f"not a cut id (YYYYMMDD_HHMM): {text!r}")
+    return datetime.strptime(text, CUT_ID_FORMAT).replace(tzinfo=(settings or Settings()).tz)
+
+
+def parse_cut_arg(text: str, tz: ZoneInfo | None = None) -> datetime:
+    """A cut given by a person: `YYYY-MM-DD HH:MM` (local), ISO 8601, or `YYYYMMDD_HHMM`."""
+    tz = tz or ZoneInfo(TIMEZONE)
+    text = text.strip()
+    if CUT_ID_RE.fullmatch(text):
+        return datetime.strptime(text, CUT_ID_FORMAT).replace(tzinfo=tz)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise ValueError(f"not a cut time (YYYY-MM-DD HH:MM): {text!r}") from None
+    return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
+
+
+def format_offset(moment: datetime) -> str:
+    """`UTC-6`, `UTC+5:30`: the offset as the CSV line 2 writes it."""
+    offset = moment.utcoffset() or timedelta(0)
+    minutes = int(offset.total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    hours, rest = divmod(abs(minutes), 60)
+    return f"UTC{sign}{hours}" + (f":{rest:02d}" if rest else "")
+
+
+def format_csv_cut(cut: datetime, settings: Settings | None = None) -> str:
+    """The cut as CSV line 2 writes it: `02/06/2024 20:15 (UTC-6)`."""
+    settings = settings or Settings()
+    local = cut.astimezone(settings.tz)
+    return f"{local.strftime(settings.csv_cut_format)} ({format_offset(local)})"
+
+
+_OFFSET_RE = re.compile(r"(.*\S)\s*\(UTC(?:([+-])(\d{1,2})(?::?(\d{2}))?)?\)")
+
+
+def parse_csv_cut(text: str, settings: Settings | None = None) -> datetime:
+    """The cut from CSV line 2 (`02/06/2024 20:15 (UTC-6)`); without offset, local time."""
+    settings = settings or Settings()
+    text = text.strip().strip('"').strip()
+    match = _OFFSET_RE.fullmatch(text)
+    stamp = match.group(1) if match else text
+    moment = datetime.strptime(stamp, settings.csv_cut_format)
+    if not match:
+        return moment.replace(tzinfo=settings.tz)
+    sign, hours, minutes = match.group(2), match.group(3), match.group(4)
+    offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
+    return moment.replace(tzinfo=timezone(-offset if sign == "-" else offset))
+
+
+# --- archive names and sha256sum files ---------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ArchiveName:
+    cut: datetime
+    format: str  # "zip" or "tar.gz"
+
+
+def parse_archive_name(name: str, settings: Settings | None = None) -> ArchiveName:
+    """The cut time and the format that an archive name carries; ValueError when it has none."""
+    settings = settings or Settings()
+    match = re.fullmatch(settings.archive_pattern, name)
+    if not match:
+        raise ValueError(f"the name does not match {settings.archive_pattern!r}")
+    if name.endswith(".zip"):
+        fmt = "zip"
+    elif name.endswith((".tar.gz", ".tgz")):
+        fmt = "tar.gz"
+    else:
+        raise ValueError("the name ends neither in .zip nor in .tar.gz")
+    try:
+        cut = parse_cut_id(match.group("cut"), settings)
+    except (IndexError, ValueError) as exc:
+        raise ValueError(f"no valid cut time in the name: {exc}") from None
+    return ArchiveName(cut, fmt)
+
+
+def archive_name(
+    cut: datetime, fmt: str = "zip", label: str = "GUB_VER", settings: Settings | None = None
+) -> str:
+    """`20240602_2015_PREP_GUB_VER.zip`: the name a package of this cut gets."""
+    if fmt not in ("zip", "tar.gz"):
+        raise ValueError(f"unknown archive format {fmt!r}")
+    return f"{cut_id(cut, settings)}_PREP_{label}.{fmt}"
+
+
+def sidecar_path(archive: Path, settings: Settings | None = None) -> Path:
+    archive = Path(archive)
+    return archive.with_name(archive.name + (settings or Settings()).sidecar_suffix)
+
+
+def sha256_line(digest: str, name: str) -> str:
+    """One line in sha256sum format (text mode: two spaces)."""
+    return f"{digest}  {name}\n"
+
+
+def parse_sha256_lines(text: str) -> list[tuple[str, str]]:
+    """(digest, name) pairs of a sha256sum file; ValueError naming the first bad line."""
+    pairs = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip():
+            continue
+        match = SHA256_LINE_RE.fullmatch(line.rstrip("\r"))
+        if not match:
+            raise ValueError(f"line {number} is not '<sha256>  <name>'")
+        pairs.append((match.group(1).lower(), match.group(2)))
+    return pairs
+
+
+def metadata_document(
+    cut: datetime, *, synthetic: bool, settings: Settings | None = None, **extra: Any
+) -> str:
+    """The metadata file: the cut (ISO 8601 with offset) and whether the data is synthetic."""
+    settings = settings or Settings()
+    local = cut.astimezone(settings.tz)
+    data = {
+        settings.metadata_cut_key: local.isoformat(timespec="minutes"),
+        "cut_id": cut_id(local, settings),
+        "timezone": settings.timezone,
+        "synthetic": synthetic,
+        **extra,
+    }
+    return json.dumps(data, ensure_ascii=False, indent=2) + "\n"

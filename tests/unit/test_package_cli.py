@@ -1,0 +1,89 @@
+"""`difusor package ...`: exit codes 0 (ok), 1 (rejected, reason on stderr), 2 (usage)."""
+
+import os
+
+import pytest
+from package_kit import make_tar
+
+from difusor.cli import main
+
+
+def run(argv):
+    try:
+        return main(argv)
+    except SystemExit as exc:  # argparse
+        return exc.code
+
+
+def test_generate_then_verify(tmp_path, capsys):
+    assert run(["package", "generate", "--cut", "2024-06-02 20:15", "--out", str(tmp_path)]) == 0
+    path = capsys.readouterr().out.strip()
+    assert path == str(tmp_path / "20240602_2015_PREP_GUB_VER.zip")
+    assert os.path.exists(path + ".sha256")
+    assert run(["package", "verify", path]) == 0
+    out = capsys.readouterr().out
+    assert "valid, cut 20240602_2015" in out and "synthetic" in out
+
+
+def test_rejected_package_exits_1_with_file_and_rule(tmp_path, capsys):
+    archive = make_tar(tmp_path, [])
+    archive.with_name(archive.name + ".sha256").write_text("0" * 64 + "  " + archive.name + "\n")
+    assert run(["package", "verify", str(archive)]) == 1
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert archive.name in err and "sidecar-mismatch" in err
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["package"],
+        ["package", "verify"],
+        ["package", "frobnicate"],
+        ["package", "publish", "x.zip"],
+        ["package", "generate", "--cut", "2024-06-31 20:15", "--out", "x"],
+        ["package", "generate", "--cut", "2024-06-02 20:15", "--out", "x", "--rows", "0"],
+        ["package", "generate", "--cut", "2024-06-02", "--out", "x"],
+    ],
+)
+def test_usage_errors_exit_2(argv):
+    assert run(argv) == 2
+
+
+def test_publish_list_rollback(tmp_path, capsys):
+    out, root = tmp_path / "out", tmp_path / "srv"
+    for cut in ("2024-06-02 20:15", "2024-06-02 20:30"):
+        assert run(["package", "generate", "--cut", cut, "--out", str(out), "--rows", "5"]) == 0
+    first, second = sorted(out.glob("*.zip"))
+    assert run(["package", "publish", str(first), "--root", str(root)]) == 0
+    assert run(["package", "publish", str(second), "--root", str(root)]) == 0
+    capsys.readouterr()
+    assert run(["package", "publish", str(first), "--root", str(root)]) == 1
+    assert "replayed-cut" in capsys.readouterr().err
+    assert run(["package", "list", "--root", str(root)]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].startswith("20240602_2015") and lines[0].endswith("previous")
+    assert lines[1].startswith("20240602_2030") and lines[1].endswith("live")
+    assert run(["package", "rollback", "--root", str(root)]) == 0
+    assert os.readlink(root / "current") == "releases/20240602_2015"
+    assert run(["package", "rollback", "--root", str(root), "--to", "20240602_2030"]) == 0
+    assert run(["package", "rollback", "--root", str(root), "--to", "20240602_2100"]) == 1
+    assert run(["package", "publish", str(first), "--root", str(root), "--force"]) == 0
+    assert os.readlink(root / "current") == "releases/20240602_2015"
+
+
+def test_settings_file(tmp_path, capsys):
+    settings = tmp_path / "settings.yml"
+    settings.write_text("publish_from: '2030-01-01 00:00'\nkeep_releases: 2\n")
+    run(["package", "generate", "--cut", "2024-06-02 20:15", "--out", str(tmp_path), "--rows", "3"])
+    archive = capsys.readouterr().out.strip()
+    root = tmp_path / "srv"
+    argv = ["package", "publish", archive, "--root", str(root), "--settings", str(settings)]
+    assert run(argv) == 0
+    assert "staged" in capsys.readouterr().out
+    assert not (root / "current").is_symlink()
+    assert run([*argv, "--drill", "--force"]) == 0
+    assert os.readlink(root / "current") == "releases/20240602_2015"
+    settings.write_text("no_such_setting: 1\n")
+    assert run(argv) == 1
+    assert "unknown package settings: no_such_setting" in capsys.readouterr().err
