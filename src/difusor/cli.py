@@ -109,6 +109,11 @@ def cmd_package(args: argparse.Namespace) -> int:
         )
         where = "live" if result.live else f"staged until {settings.publish_from.isoformat()}"
         print(f"{result.event} {result.cut_id}: {result.release} ({where})")
+    elif args.action == "ingest":
+        outcomes = package.ingest(args.incoming, args.root, drill=args.drill, settings=settings)
+        for outcome in outcomes:
+            print(f"{outcome.event} {outcome.archive}: {outcome.detail}")
+        return 1 if any(outcome.event == "rejected" for outcome in outcomes) else 0
     elif args.action == "list":
         releases = package.list_releases(args.root, settings)
         live = next((release for release in releases if release.live), None)
@@ -221,6 +226,14 @@ def build_parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="accept a cut not newer than the live one"
     )
     publish.add_argument(
+        "--drill", action="store_true", help="go live even before the publication window"
+    )
+    ingest = pkg_actions.add_parser(
+        "ingest", parents=[common], help="publish every complete arrival in an incoming directory"
+    )
+    ingest.add_argument("--incoming", type=Path, required=True, help="where transfers arrive")
+    ingest.add_argument("--root", type=Path, required=True, help="holds releases/ and current")
+    ingest.add_argument(
         "--drill", action="store_true", help="go live even before the publication window"
     )
     listing = pkg_actions.add_parser("list", parents=[common], help="list the releases")

@@ -2,11 +2,13 @@
 
 Modules, one job each: `layout` (format facts and settings), `archive` (decoding zip/tar.gz),
 `extract` (safe extraction policy), `verify` (every rule), `precompress`, `releases` (the
-releases/ tree and the `current` symlink), `journal` (JSON-lines events), `publish`, `generate`.
+releases/ tree and the `current` symlink), `journal` (JSON-lines events), `publish`, `ingest`
+(arrivals in an incoming directory), `generate`.
 """
 
 from difusor.package.errors import RULES, PackageRejected, PublishFailed
 from difusor.package.generate import generate
+from difusor.package.ingest import Outcome, ingest
 from difusor.package.journal import read_journal
 from difusor.package.layout import Settings, load_settings
 from difusor.package.publish import Published, publish
@@ -15,6 +17,7 @@ from difusor.package.verify import Verified, verify
 
 __all__ = [
     "RULES",
+    "Outcome",
     "PackageRejected",
     "PublishFailed",
     "Published",
@@ -22,6 +25,7 @@ __all__ = [
     "Settings",
     "Verified",
     "generate",
+    "ingest",
     "list_releases",
     "live_cut_id",
     "load_settings",

@@ -1,0 +1,51 @@
+import json
+
+from package_kit import AFTER_WINDOW, CUT, LATER, SETTINGS
+
+from difusor.package import ingest, live_cut_id
+from difusor.package.generate import generate
+from difusor.package.layout import cut_id
+
+
+def test_complete_arrivals_go_live_oldest_first_and_are_kept(tmp_path):
+    incoming, root = tmp_path / "incoming", tmp_path / "site"
+    later = generate(LATER, incoming, rows=5)
+    first = generate(CUT, incoming, rows=5)
+    outcomes = ingest(incoming, root, now=AFTER_WINDOW)
+    assert [(o.archive, o.event) for o in outcomes] == [
+        (first.name, "published"),
+        (later.name, "published"),
+    ]
+    assert live_cut_id(root) == cut_id(LATER, SETTINGS)
+    assert sorted(p.name for p in (root / "received/accepted").iterdir()) == sorted(
+        [first.name, first.name + ".sha256", later.name, later.name + ".sha256"]
+    )
+    assert list(incoming.iterdir()) == []
+
+
+def test_an_archive_without_its_sidecar_waits(tmp_path):
+    incoming, root = tmp_path / "incoming", tmp_path / "site"
+    archive = generate(CUT, incoming, rows=5)
+    sidecar = archive.with_name(archive.name + ".sha256")
+    sidecar.rename(tmp_path / sidecar.name)
+    (incoming / f".{archive.name}.Xy12Z").write_bytes(b"partial transfer")  # rsync temp file
+    assert ingest(incoming, root, now=AFTER_WINDOW) == []
+    assert archive.exists() and live_cut_id(root) is None
+    (tmp_path / sidecar.name).rename(sidecar)
+    assert [o.event for o in ingest(incoming, root, now=AFTER_WINDOW)] == ["published"]
+
+
+def test_a_rejected_arrival_is_kept_apart_and_the_live_cut_stays(tmp_path):
+    incoming, root = tmp_path / "incoming", tmp_path / "site"
+    generate(CUT, incoming, rows=5)
+    ingest(incoming, root, now=AFTER_WINDOW)
+    corrupt = generate(LATER, incoming, rows=5)
+    corrupt.write_bytes(corrupt.read_bytes()[:-10])  # truncated in transfer
+    [outcome] = ingest(incoming, root, now=AFTER_WINDOW)
+    assert outcome.event == "rejected" and corrupt.name in outcome.detail
+    assert live_cut_id(root) == cut_id(CUT, SETTINGS)
+    assert (root / "received/rejected" / corrupt.name).exists()
+    events = [
+        json.loads(line)["event"] for line in (root / "journal.jsonl").read_text().splitlines()
+    ]
+    assert events[-1] == "rejected"
