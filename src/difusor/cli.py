@@ -110,7 +110,9 @@ def cmd_package(args: argparse.Namespace) -> int:
         where = "live" if result.live else f"staged until {settings.publish_from.isoformat()}"
         print(f"{result.event} {result.cut_id}: {result.release} ({where})")
     elif args.action == "ingest":
-        outcomes = package.ingest(args.incoming, args.root, drill=args.drill, settings=settings)
+        outcomes = package.ingest(
+            args.incoming, args.root, drill=args.drill, settings=settings, settle_s=args.settle
+        )
         for outcome in outcomes:
             print(f"{outcome.event} {outcome.archive}: {outcome.detail}")
         return 1 if any(outcome.event == "rejected" for outcome in outcomes) else 0
@@ -235,6 +237,12 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument("--root", type=Path, required=True, help="holds releases/ and current")
     ingest.add_argument(
         "--drill", action="store_true", help="go live even before the publication window"
+    )
+    ingest.add_argument(
+        "--settle",
+        type=float,
+        default=30.0,
+        help="seconds to wait for transfers still arriving (default: %(default)s)",
     )
     listing = pkg_actions.add_parser("list", parents=[common], help="list the releases")
     listing.add_argument("--root", type=Path, required=True)

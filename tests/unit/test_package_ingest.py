@@ -1,10 +1,16 @@
+import importlib
 import json
+import threading
+import time
 
 from package_kit import AFTER_WINDOW, CUT, LATER, SETTINGS
 
 from difusor.package import ingest, live_cut_id
 from difusor.package.generate import generate
 from difusor.package.layout import cut_id
+
+# The submodule (difusor.package exports a function of the same name).
+ingest_module = importlib.import_module("difusor.package.ingest")
 
 
 def test_complete_arrivals_go_live_oldest_first_and_are_kept(tmp_path):
@@ -49,3 +55,43 @@ def test_a_rejected_arrival_is_kept_apart_and_the_live_cut_stays(tmp_path):
         json.loads(line)["event"] for line in (root / "journal.jsonl").read_text().splitlines()
     ]
     assert events[-1] == "rejected"
+
+
+def test_a_pass_waits_for_the_sidecar_that_is_on_its_way(tmp_path):
+    incoming, root = tmp_path / "incoming", tmp_path / "site"
+    archive = generate(CUT, incoming, rows=5)
+    sidecar = archive.with_name(archive.name + ".sha256")
+    parked = tmp_path / sidecar.name
+    sidecar.rename(parked)
+    threading.Timer(0.3, parked.rename, args=[sidecar]).start()
+    outcomes = ingest(incoming, root, now=AFTER_WINDOW, settle_s=5, poll_s=0.05)
+    assert [o.event for o in outcomes] == ["published"]
+
+
+def test_a_pass_gives_up_on_an_incomplete_arrival_after_settling(tmp_path):
+    incoming, root = tmp_path / "incoming", tmp_path / "site"
+    archive = generate(CUT, incoming, rows=5)
+    archive.with_name(archive.name + ".sha256").unlink()
+    started = time.monotonic()
+    assert ingest(incoming, root, now=AFTER_WINDOW, settle_s=0.3, poll_s=0.05) == []
+    assert time.monotonic() - started >= 0.3
+    assert archive.exists()
+
+
+def test_a_sidecar_that_lands_during_a_pass_is_published_in_the_same_call(tmp_path, monkeypatch):
+    incoming, root = tmp_path / "incoming", tmp_path / "site"
+    archive = generate(CUT, incoming, rows=5)
+    sidecar = archive.with_name(archive.name + ".sha256")
+    parked = tmp_path / sidecar.name
+    sidecar.rename(parked)
+    original = ingest_module._ingest_pass
+
+    def pass_then_sidecar_lands(*args):
+        outcomes = original(*args)
+        if parked.exists():
+            parked.rename(sidecar)  # after the pass listed the directory, before it returns
+        return outcomes
+
+    monkeypatch.setattr(ingest_module, "_ingest_pass", pass_then_sidecar_lands)
+    outcomes = ingest(incoming, root, now=AFTER_WINDOW, settle_s=5, poll_s=0.05)
+    assert [o.event for o in outcomes] == ["published"]

@@ -29,9 +29,13 @@ def tcp_open(client, address: str, port: int) -> bool:
     return client.run(f"nc -z -w 3 {address} {port}").rc == 0
 
 
-def put_file(host, path: str, content: str, mode: str = "600") -> None:
-    encoded = base64.b64encode(content.encode()).decode()
-    host.check_output(f"echo {encoded} | base64 -d > {path} && chmod {mode} {path}")
+def put_file(host, path: str, content: str | bytes, mode: str = "600") -> None:
+    """Write a file on a host through its command line (in chunks, base64)."""
+    data = content.encode() if isinstance(content, str) else content
+    encoded = base64.b64encode(data).decode()
+    host.check_output(f": > {path} && chmod {mode} {path}")
+    for start in range(0, len(encoded), 60_000):
+        host.check_output(f"echo {encoded[start : start + 60_000]} | base64 -d >> {path}")
 
 
 def wait_for(predicate, timeout_s: float = 60, interval_s: float = 1):

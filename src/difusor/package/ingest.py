@@ -3,12 +3,15 @@ directory, oldest cut first, and keep what arrived (accepted or rejected) as evi
 
 A package is complete when the archive and its sidecar are both there; rsync writes each file
 under a temporary dot-name and renames it into place, so names starting with "." are transfers
-still running. An archive whose sidecar has not arrived yet waits for the next pass.
+still running. While something is still arriving, a pass waits for it (up to `settle_s`), so that
+a watcher that fired on the archive also publishes the sidecar's arrival a moment later; what is
+still incomplete then waits for the next pass.
 """
 
 from __future__ import annotations
 
 import shutil
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -39,6 +42,18 @@ def complete_arrivals(incoming: Path, settings: Settings) -> list[Path]:
     )
 
 
+def still_arriving(incoming: Path, settings: Settings) -> bool:
+    """Transfers in progress, or an archive or sidecar whose partner has not come yet."""
+    names = {path.name for path in incoming.iterdir() if path.is_file()}
+    suffix = settings.sidecar_suffix
+    return any(
+        name.startswith(".")
+        or (name.endswith(suffix) and name.removesuffix(suffix) not in names)
+        or (not name.endswith(suffix) and name + suffix not in names)
+        for name in names
+    )
+
+
 def _keep(archive: Path, folder: Path, settings: Settings) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for path in (archive, sidecar_path(archive, settings)):
@@ -52,9 +67,28 @@ def ingest(
     drill: bool = False,
     settings: Settings | None = None,
     now: datetime | None = None,
+    settle_s: float = 0.0,
+    poll_s: float = 0.2,
 ) -> list[Outcome]:
-    """Publish (or stage, or reject) each complete arrival; move it to ROOT/received/."""
+    """Publish (or stage, or reject) each complete arrival and move it to ROOT/received/; while
+    something is still arriving, keep going for up to `settle_s` seconds."""
     settings = settings or Settings()
+    deadline = time.monotonic() + settle_s
+    outcomes = []
+    while True:
+        outcomes += _ingest_pass(incoming, root, drill, settings, now)
+        if time.monotonic() >= deadline:
+            return outcomes
+        if complete_arrivals(incoming, settings):  # completed during the pass
+            continue
+        if not still_arriving(incoming, settings):
+            return outcomes
+        time.sleep(poll_s)
+
+
+def _ingest_pass(
+    incoming: Path, root: Path, drill: bool, settings: Settings, now: datetime | None
+) -> list[Outcome]:
     outcomes = []
     for archive in complete_arrivals(incoming, settings):
         try:
