@@ -29,7 +29,8 @@ def copy_package(client, package, directory="/root/push"):
 
 def rsync_daemon(client, directory, address):
     return client.run(
-        f"RSYNC_PASSWORD={PASSWORD} rsync --timeout=10 -t {directory}/* rsync://ople@{address}/paquetes/"
+        f"RSYNC_PASSWORD={PASSWORD} rsync --contimeout=5 --timeout=10 -t {directory}/* "
+        f"rsync://ople@{address}/paquetes/"
     )
 
 
