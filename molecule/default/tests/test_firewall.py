@@ -47,7 +47,8 @@ def test_repeated_ssh_failures_get_a_client_banned(target, target_address, trust
     )
     try:
         assert banned, target.run("fail2ban-client status sshd").stdout
-        assert not tcp_open(trusted2, target_address, 22)
+        # fail2ban lists the ban first, then its ufw action inserts the rule.
+        assert wait_for(lambda: not tcp_open(trusted2, target_address, 22), 20)
         assert tcp_open(trusted, target_address, 22), "the other trusted client must keep access"
     finally:
         target.run(f"fail2ban-client set sshd unbanip {intruder}")
