@@ -6,7 +6,6 @@ import hashlib
 import json
 import os
 import shlex
-import subprocess
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -181,12 +180,4 @@ def _build_derived(recipe: Recipe, parent: str, wanted: str) -> None:
     with tempfile.TemporaryDirectory(prefix=f"difusor-{recipe.name}-") as tmp:
         Path(tmp, "Dockerfile").write_text(dockerfile)
         env = {**os.environ, "DOCKER_BUILDKIT": "0"}  # the classic builder needs no buildx
-        result = subprocess.run(
-            ["docker", "build", "--network", "host", "-q", "-t", recipe.tag, tmp],
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise DifusorError(f"docker build of {recipe.tag} failed:\n{result.stderr.strip()}")
+        run(["docker", "build", "--network", "host", "-q", "-t", recipe.tag, tmp], env=env)

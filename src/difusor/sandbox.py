@@ -111,15 +111,20 @@ def overlapping_routes(subnet: str, own_bridge: str, routes: Iterable[dict]) -> 
     return clashes
 
 
+def network_subnets(name: str) -> list[dict]:
+    """The IPAM configurations (Subnet, Gateway) of a Docker network."""
+    info = json.loads(run(["docker", "network", "inspect", name]).stdout)[0]
+    return info.get("IPAM", {}).get("Config") or []
+
+
 def ensure_network(sandbox: str) -> str:
     """The sandbox's network, with a subnet that Docker assigns, checked against this machine's
     routes so that test traffic never leaves for a real network."""
     name = network_name(sandbox)
     if run(["docker", "network", "inspect", name], check=False).returncode != 0:
         run(["docker", "network", "create", "--label", f"{LABEL}={sandbox}", name])
-    info = json.loads(run(["docker", "network", "inspect", name]).stdout)[0]
-    subnets = [cfg["Subnet"] for cfg in (info.get("IPAM", {}).get("Config") or [])]
-    bridge = "br-" + info["Id"][:12]
+    bridge = "br-" + run(["docker", "network", "inspect", "--format", "{{.Id}}", name]).stdout[:12]
+    subnets = [cfg["Subnet"] for cfg in network_subnets(name)]
     routes = json.loads(run(["ip", "-j", "route"]).stdout or "[]")
     for subnet in subnets:
         if clashes := overlapping_routes(subnet, bridge, routes):
@@ -291,8 +296,9 @@ def down(sandbox: str | None = None) -> list[str]:
 
 def network_gateway(sandbox: str) -> str:
     """The address this machine has on the sandbox network: where the controller connects from."""
-    info = json.loads(run(["docker", "network", "inspect", network_name(sandbox)]).stdout)[0]
-    return next(cfg["Gateway"] for cfg in info["IPAM"]["Config"] if cfg.get("Gateway"))
+    return next(
+        cfg["Gateway"] for cfg in network_subnets(network_name(sandbox)) if cfg.get("Gateway")
+    )
 
 
 def inventory(hosts: list[Host], key: Path, controller_address: str) -> dict:

@@ -16,6 +16,7 @@ def run(
     input_text: str | None = None,
     check: bool = True,
     timeout: float | None = None,
+    env: dict[str, str] | None = None,
 ) -> subprocess.CompletedProcess[str]:
     """Run a command, capturing its output; raise DifusorError when it fails and check is set."""
     try:
@@ -26,6 +27,7 @@ def run(
             text=True,
             check=False,
             timeout=timeout,
+            env=env,
         )
     except FileNotFoundError as exc:
         raise DifusorError(f"command not found: {args[0]}") from exc
