@@ -1,7 +1,10 @@
 """The event journal: one JSON object per line in ROOT/journal.jsonl, synced as written.
 
-It feeds the incident report. Events: arrival, verify_ok, verify_failed, staged, published,
-rejected, rollback; every line has `time` (UTC, ISO 8601), `event`, `archive` and `cut`.
+It feeds the incident report (memoria técnica). Pipeline events: arrival, verify_ok,
+verify_failed, staged, published, rejected, rollback; web events: notice_on, notice_off (notice
+mode, V.ii.4) and the freshness watchdog's stale_warning, stale_critical, stale_incident and
+fresh_again (with `age_s`, the live cut's age in seconds). Every line has `time` (UTC, ISO 8601),
+`event`, `archive` and `cut`.
 """
 
 from __future__ import annotations
@@ -13,9 +16,24 @@ from pathlib import Path
 from typing import Any
 
 JOURNAL_NAME = "journal.jsonl"
-EVENTS = frozenset(
-    {"arrival", "verify_ok", "verify_failed", "staged", "published", "rejected", "rollback"}
+PIPELINE_EVENTS = (
+    "arrival",
+    "verify_ok",
+    "verify_failed",
+    "staged",
+    "published",
+    "rejected",
+    "rollback",
 )
+WEB_EVENTS = (
+    "notice_on",
+    "notice_off",
+    "stale_warning",
+    "stale_critical",
+    "stale_incident",
+    "fresh_again",
+)
+EVENTS = frozenset(PIPELINE_EVENTS + WEB_EVENTS)
 
 
 def journal_path(root: Path) -> Path:
