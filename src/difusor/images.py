@@ -6,6 +6,7 @@ import hashlib
 import json
 import os
 import shlex
+import shutil
 import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -22,7 +23,7 @@ from difusor.system import ensure_commands, run
 BUILD_FORMAT = 3
 RECIPE_LABEL = "io.difusor.recipe"
 IMAGE_PREFIX = "difusor/"
-DEFAULT_IMAGES = ("debian12", "debian13", "client")
+DEFAULT_IMAGES = ("debian12", "debian13", "client", "web")
 SYSTEMD_CMD = 'CMD ["/lib/systemd/systemd"]'
 
 
@@ -32,6 +33,15 @@ class Recipe:
     packages: tuple[str, ...]
     suite: str | None = None  # debootstrap suite
     parent: str | None = None  # another recipe's name, or a registry image
+    command: tuple[str, ...] = ()  # the image's CMD; systemd when empty
+    labels: tuple[tuple[str, str], ...] = ()
+    slim: bool = False  # an application image: no docs, manuals, locales or package lists
+
+    @property
+    def changes(self) -> list[str]:
+        """Dockerfile instructions that finish the image (CMD and labels)."""
+        cmd = f"CMD {json.dumps(list(self.command))}" if self.command else SYSTEMD_CMD
+        return [cmd, *(f"LABEL {key}={json.dumps(value)}" for key, value in self.labels)]
 
     @property
     def tag(self) -> str:
@@ -50,7 +60,13 @@ def load_recipes(text: str | None = None) -> dict[str, Recipe]:
                 f"image recipe {name!r}: give exactly one of 'debootstrap' or 'from'"
             )
         recipes[name] = Recipe(
-            name, tuple(entry.get("packages", ())), entry.get("debootstrap"), entry.get("from")
+            name,
+            tuple(entry.get("packages", ())),
+            entry.get("debootstrap"),
+            entry.get("from"),
+            tuple(entry.get("command", ())),
+            tuple(sorted((str(k), str(v)) for k, v in entry.get("labels", {}).items())),
+            bool(entry.get("slim", False)),
         )
     for recipe in recipes.values():
         if recipe.parent and ":" not in recipe.parent and recipe.parent not in recipes:
@@ -68,6 +84,9 @@ def digest(recipe: Recipe, recipes: dict[str, Recipe]) -> str:
         "suite": recipe.suite,
         "parent": digest(parent, recipes) if parent else recipe.parent,
     }
+    # Only when set, so that the digests of the systemd hosts stay what they were.
+    if recipe.command or recipe.labels or recipe.slim:
+        content.update(command=recipe.command, labels=recipe.labels, slim=recipe.slim)
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -129,7 +148,9 @@ def _build_debootstrap(recipe: Recipe, wanted: str) -> None:
             timeout=1800,
         )
         _customize_rootfs(root, recipe.suite, source)
-        changes = [SYSTEMD_CMD, f"LABEL {RECIPE_LABEL}={wanted}"]
+        if recipe.slim:
+            _slim_rootfs(root)
+        changes = [*recipe.changes, f"LABEL {RECIPE_LABEL}={wanted}"]
         change_args = " ".join(f"--change {shlex.quote(change)}" for change in changes)
         run(
             [
@@ -162,6 +183,23 @@ def _customize_rootfs(root: Path, suite: str, source: mirror.DebianMirror) -> No
         os.utime(entry, (0, 0))
 
 
+def _slim_rootfs(root: Path) -> None:
+    """An application image needs no documentation, manuals, translations or package lists."""
+    for pattern in (
+        "usr/share/doc/*",
+        "usr/share/man/*",
+        "usr/share/info/*",
+        "usr/share/locale/*",
+        "var/lib/apt/lists/*",
+        "var/cache/apt/*.bin",
+    ):
+        for entry in root.glob(pattern):
+            if entry.is_dir() and not entry.is_symlink():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+
+
 def _build_derived(recipe: Recipe, parent: str, wanted: str) -> None:
     install = (
         "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
@@ -172,7 +210,7 @@ def _build_derived(recipe: Recipe, parent: str, wanted: str) -> None:
         [
             f"FROM {parent}",
             f"RUN {install}",
-            SYSTEMD_CMD,
+            *recipe.changes,
             f"LABEL {RECIPE_LABEL}={wanted}",
             "",
         ]
