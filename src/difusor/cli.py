@@ -11,6 +11,7 @@ from pathlib import Path
 from difusor import __version__, engine, images, package, role_docs, sandbox
 from difusor.errors import DifusorError
 from difusor.package.layout import format_csv_cut, parse_cut_arg
+from difusor.web import cli as web_cli
 
 
 def say(message: str) -> None:
@@ -259,6 +260,8 @@ def build_parser() -> argparse.ArgumentParser:
     gen.add_argument("--rows", type=_positive, default=200, help="actas (default: %(default)s)")
     gen.add_argument("--format", choices=["zip", "tar.gz"], default="zip")
     pkg.set_defaults(func=cmd_package)
+
+    web_cli.register(commands)
     return parser
 
 

@@ -59,6 +59,8 @@ class Settings:
     # Publishing.
     keep_releases: int = 8
     publish_from: datetime = datetime(2024, 6, 2, 20, 0, tzinfo=ZoneInfo(TIMEZONE))
+    # The last results stay online at least until then (VI.a): nothing may take the site down.
+    keep_until: datetime = datetime(2024, 6, 9, 23, 59, tzinfo=ZoneInfo(TIMEZONE))
     precompress_suffixes: tuple[str, ...] = (
         ".html",
         ".htm",
@@ -89,7 +91,7 @@ class Settings:
         values: dict[str, Any] = {}
         for key, value in data.items():
             default = getattr(defaults, key)
-            if key == "publish_from":
+            if key in ("publish_from", "keep_until"):
                 tz = ZoneInfo(str(data.get("timezone", defaults.timezone)))
                 values[key] = parse_cut_arg(str(value), tz)
             elif isinstance(default, tuple):

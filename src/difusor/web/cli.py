@@ -1,0 +1,149 @@
+"""`difusor notice` and `difusor web`: notice mode and the freshness watchdog on a difusor host."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import subprocess
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+from difusor.errors import DifusorError
+from difusor.package.layout import Settings, load_settings
+from difusor.web import freshness, notice
+from difusor.web.settings import (
+    DEFAULT_PACKAGE_SETTINGS,
+    DEFAULT_SITE_ROOT,
+    DEFAULT_WEB_ROOT,
+    DEFAULT_WEB_SETTINGS,
+    load_watchdog_settings,
+)
+from difusor.web.window import refuse_in_window
+
+PROJECT_DIR = Path(__file__).resolve().parents[3]
+# journald priorities for the watchdog's line (sd-daemon prefixes)
+PRIORITY = {"warning": "<4>", "critical": "<2>", "incident": "<2>"}
+
+
+def _package_settings(path: Path) -> Settings:
+    return load_settings(path) if path.exists() else Settings()
+
+
+def _need_web_root(web_root: Path) -> None:
+    if not web_root.is_dir():
+        raise DifusorError(
+            f"{web_root} does not exist: run this on a difusor provisioned with role prep_web, "
+            "or from the controller with -i INVENTORY"
+        )
+
+
+def cmd_notice(args: argparse.Namespace) -> int:
+    if args.inventory:
+        return _notice_playbook(args)
+    _need_web_root(args.web_root)
+    if args.action == "on":
+        settings = _package_settings(args.settings)
+        refuse_in_window(datetime.now(UTC), settings, "turn notice mode on", args.force)
+        state, changed = notice.turn_on(
+            args.web_root, args.site_root, reason=args.reason, by=getpass.getuser()
+        )
+    elif args.action == "off":
+        state, changed = notice.turn_off(args.web_root, args.site_root, by=getpass.getuser())
+    else:
+        state, changed = notice.status(args.web_root), False
+    if state.active:
+        who = "the watchdog" if state.auto else state.by
+        print(f"notice mode ON since {state.since} (by {who}: {state.reason})")
+    else:
+        print("notice mode OFF: the live results are served")
+    if args.action != "status" and not changed:
+        print(f"(it was already {args.action})", file=sys.stderr)
+    return 0
+
+
+def _notice_playbook(args: argparse.Namespace) -> int:
+    command = [
+        str(Path(sys.executable).with_name("ansible-playbook")),
+        "-i",
+        str(args.inventory),
+        str(PROJECT_DIR / "playbooks" / "notice.yml"),
+        "-e",
+        f"notice_state={args.action}",
+        "-e",
+        f"notice_reason={args.reason!r}",
+    ]
+    if args.force:
+        command += ["-e", "difusor_force_in_window=true"]
+    if args.limit:
+        command += ["--limit", args.limit]
+    return subprocess.run(command, check=False, cwd=PROJECT_DIR).returncode
+
+
+def cmd_web(args: argparse.Namespace) -> int:
+    _need_web_root(args.web_root)
+    settings = _package_settings(args.settings)
+    if args.action == "watchdog":
+        watchdog = load_watchdog_settings(args.web_settings)
+        state, actions = freshness.check(
+            args.site_root, args.web_root, datetime.now(UTC), settings, watchdog
+        )
+    else:
+        state = freshness.Freshness(**freshness.read_state(args.web_root))
+        actions = []
+    age = "-" if state.age_s is None else f"{state.age_s // 60} min"
+    line = f"freshness {state.level}: live cut {state.cut or '-'}, age {age}"
+    if actions:
+        line += f" ({', '.join(actions)})"
+    print(PRIORITY.get(state.level, "") + line if args.action == "watchdog" else line)
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    paths = argparse.ArgumentParser(add_help=False)
+    paths.add_argument(
+        "--site-root", type=Path, default=DEFAULT_SITE_ROOT, help="(default: %(default)s)"
+    )
+    paths.add_argument(
+        "--web-root", type=Path, default=DEFAULT_WEB_ROOT, help="(default: %(default)s)"
+    )
+    paths.add_argument(
+        "--settings",
+        type=Path,
+        default=DEFAULT_PACKAGE_SETTINGS,
+        help="publishing settings (default: %(default)s)",
+    )
+
+    note = commands.add_parser(
+        "notice",
+        parents=[paths],
+        help="serve the official notice instead of the results (V.ii.4), or stop serving it",
+    )
+    note.add_argument("action", choices=["on", "off", "status"])
+    note.add_argument(
+        "--reason",
+        default="interrupción de la publicación (V.ii.4)",
+        help="recorded in the journal",
+    )
+    note.add_argument(
+        "--force",
+        action="store_true",
+        help="turn it on even inside the publication window (VI.a)",
+    )
+    note.add_argument(
+        "-i", "--inventory", type=Path, help="from the controller: run playbooks/notice.yml"
+    )
+    note.add_argument("--limit", help="with -i: only these hosts")
+    note.set_defaults(func=cmd_notice)
+
+    web = commands.add_parser(
+        "web", parents=[paths], help="the freshness watchdog of the live cut (I.H, V.ii.4)"
+    )
+    web.add_argument("action", choices=["watchdog", "status"])
+    web.add_argument(
+        "--web-settings",
+        type=Path,
+        default=DEFAULT_WEB_SETTINGS,
+        help="watchdog settings (default: %(default)s)",
+    )
+    web.set_defaults(func=cmd_web)

@@ -1,0 +1,71 @@
+"""Settings of the web side: paths and the freshness watchdog (YAML, e.g. /etc/difusor/web.yml)."""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import yaml
+
+from difusor.errors import DifusorError
+from difusor.package.layout import TIMEZONE, parse_cut_arg
+
+DEFAULT_SITE_ROOT = Path("/srv/prep/site")
+DEFAULT_WEB_ROOT = Path("/srv/prep/web")
+DEFAULT_PACKAGE_SETTINGS = Path("/etc/difusor/package.yml")
+DEFAULT_WEB_SETTINGS = Path("/etc/difusor/web.yml")
+
+
+@dataclass(frozen=True)
+class WatchdogSettings:
+    """When the live cut counts as late (I.H: four cuts an hour; V.ii.4: 45 minutes)."""
+
+    period_min: int = 15  # the electoral body's update period
+    grace_min: int = 5  # how late a cut may arrive before its period counts as missed
+    # The PREP closes 24 hours after it opens; after that no cut is expected.
+    watch_until: datetime = datetime(2024, 6, 3, 20, 0, tzinfo=ZoneInfo(TIMEZONE))
+    auto_notice: bool = False  # turn notice mode on by itself after three missed periods
+
+    @classmethod
+    def from_mapping(cls, data: dict[str, Any]) -> WatchdogSettings:
+        known = {field.name for field in dataclasses.fields(cls)}
+        unknown = sorted(set(data) - known)
+        if unknown:
+            raise DifusorError(f"unknown watchdog settings: {', '.join(unknown)}")
+        values: dict[str, Any] = {}
+        for key, value in data.items():
+            if key == "watch_until":
+                values[key] = parse_cut_arg(str(value), ZoneInfo(TIMEZONE))
+            elif key == "auto_notice":
+                if not isinstance(value, bool):
+                    raise DifusorError("watchdog setting auto_notice must be true or false")
+                values[key] = value
+            elif not isinstance(value, int) or isinstance(value, bool) or value < _minimum(key):
+                raise DifusorError(
+                    f"watchdog setting {key} must be a whole number of minutes, "
+                    f"at least {_minimum(key)}"
+                )
+            else:
+                values[key] = value
+        return dataclasses.replace(cls(), **values)
+
+
+def _minimum(key: str) -> int:
+    return 0 if key == "grace_min" else 1
+
+
+def load_watchdog_settings(path: Path) -> WatchdogSettings:
+    """The watchdog settings in a YAML file; defaults when it does not exist."""
+    if not path.exists():
+        return WatchdogSettings()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise DifusorError(f"{path}: cannot read the watchdog settings: {exc}") from exc
+    if not isinstance(data, dict):
+        raise DifusorError(f"{path}: expected a mapping of watchdog settings")
+    return WatchdogSettings.from_mapping(data)

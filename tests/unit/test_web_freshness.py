@@ -1,0 +1,126 @@
+"""The freshness watchdog: levels by the live cut's age, journal on changes, auto notice."""
+
+from __future__ import annotations
+
+import os
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from difusor.package.journal import read_journal
+from difusor.package.layout import Settings
+from difusor.web import freshness, notice
+from difusor.web.settings import WatchdogSettings
+
+TZ = ZoneInfo("America/Mexico_City")
+SETTINGS = Settings()
+WATCH = WatchdogSettings(watch_until=datetime(2030, 1, 1, tzinfo=TZ))
+CUT = datetime(2024, 6, 2, 21, 0, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    ("age_min", "level"),
+    [
+        (-30, "fresh"),  # a cut stamped ahead of this clock
+        (0, "fresh"),
+        (19.9, "fresh"),  # the next cut is due at 15 and may be 5 minutes late
+        (20, "warning"),
+        (34.9, "warning"),
+        (35, "critical"),
+        (49.9, "critical"),
+        (50, "incident"),  # three periods missed (V.ii.4)
+        (600, "incident"),
+    ],
+)
+def test_levels_by_age(age_min, level):
+    now = CUT + timedelta(minutes=age_min)
+    assert freshness.assess(CUT, now, SETTINGS, WATCH) == level
+
+
+def test_waiting_before_publication_and_without_a_live_cut():
+    before = SETTINGS.publish_from - timedelta(minutes=1)
+    assert freshness.assess(CUT, before, SETTINGS, WATCH) == "waiting"
+    assert freshness.assess(None, CUT, SETTINGS, WATCH) == "waiting"
+
+
+def test_closed_after_the_prep_ends():
+    watch = WatchdogSettings()  # closes 3 June 2024 20:00
+    assert freshness.assess(CUT, watch.watch_until, SETTINGS, watch) == "closed"
+    day_before = watch.watch_until - timedelta(minutes=1)
+    assert freshness.assess(CUT, day_before, SETTINGS, watch) == "incident"
+
+
+def test_period_and_grace_are_settings():
+    watch = WatchdogSettings(period_min=10, grace_min=0, watch_until=WATCH.watch_until)
+    assert freshness.assess(CUT, CUT + timedelta(minutes=10), SETTINGS, watch) == "warning"
+    assert freshness.assess(CUT, CUT + timedelta(minutes=30), SETTINGS, watch) == "incident"
+
+
+@pytest.fixture
+def roots(tmp_path):
+    site, web = tmp_path / "site", tmp_path / "web"
+    (site / "releases" / "20240602_2100").mkdir(parents=True)
+    os.symlink("releases/20240602_2100", site / "current")
+    web.mkdir()
+    return site, web
+
+
+def events(site):
+    return [(entry["event"], entry.get("age_s")) for entry in read_journal(site)]
+
+
+def test_each_level_change_is_recorded_once(roots):
+    site, web = roots
+    for minutes in (5, 21, 22, 36, 51, 52):
+        freshness.check(site, web, CUT + timedelta(minutes=minutes), SETTINGS, WATCH)
+    assert events(site) == [
+        ("stale_warning", 21 * 60),
+        ("stale_critical", 36 * 60),
+        ("stale_incident", 51 * 60),
+    ]
+    assert not notice.status(web).active  # auto notice is off by default
+
+
+def test_auto_notice_after_three_periods_and_lifted_by_a_fresh_cut(roots):
+    site, web = roots
+    watch = WatchdogSettings(auto_notice=True, watch_until=WATCH.watch_until)
+    state, actions = freshness.check(site, web, CUT + timedelta(minutes=50), SETTINGS, watch)
+    assert (state.level, state.cut, state.age_s) == ("incident", "20240602_2100", 3000)
+    assert actions == ["stale_incident", "notice_on"]
+    flag = notice.status(web)
+    assert flag.active and flag.auto and flag.by == "watchdog"
+    assert "20240602_2100" in flag.reason
+    # A new cut goes live: the watchdog lifts its own notice.
+    (site / "releases" / "20240602_2200").mkdir()
+    os.replace(_symlink(site, "releases/20240602_2200"), site / "current")
+    state, actions = freshness.check(site, web, CUT + timedelta(minutes=62), SETTINGS, watch)
+    assert state.level == "fresh"
+    assert actions == ["fresh_again", "notice_off"]
+    assert not notice.status(web).active
+    assert [event for event, _ in events(site)] == [
+        "stale_incident",
+        "notice_on",
+        "fresh_again",
+        "notice_off",
+    ]
+
+
+def test_a_manual_notice_is_not_lifted_by_the_watchdog(roots):
+    site, web = roots
+    notice.turn_on(web, site, reason="por indicación del OPLE", by="operador")
+    freshness.check(site, web, CUT + timedelta(minutes=1), SETTINGS, WATCH)
+    assert notice.status(web).active
+
+
+def test_status_reads_the_last_check(roots):
+    site, web = roots
+    freshness.check(site, web, CUT + timedelta(minutes=36), SETTINGS, WATCH)
+    state = freshness.read_state(web)
+    assert (state["level"], state["cut"], state["age_s"]) == ("critical", "20240602_2100", 2160)
+
+
+def _symlink(site, target):
+    temporary = site / ".current.new"
+    os.symlink(target, temporary)
+    return temporary
