@@ -1,0 +1,128 @@
+"""Reading the web container's JSON access logs, streaming, plain or gzip-rotated.
+
+One JSON object per line with the keys named after nginx variables: `time_iso8601`,
+`remote_addr`, `request_method`, `request_uri`, `status`, `body_bytes_sent`, `http_referer`,
+`http_user_agent`, `request_time`. Extra keys are ignored, "" and "-" mean empty. A line that is
+not such an object (not JSON, no `time_iso8601` or `status`, a time without offset, a status that
+is not a number) is malformed: counted and skipped.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import IO, NamedTuple
+
+from difusor.errors import DifusorError
+
+try:  # orjson is about three times faster; the stdlib is enough on the servers.
+    from orjson import loads as _loads
+except ImportError:  # pragma: no cover - exercised on hosts without orjson
+    from json import loads as _loads
+
+GZIP_MAGIC = b"\x1f\x8b"
+
+
+class Request(NamedTuple):
+    """One access-log line, reduced to what the statistics use."""
+
+    epoch: int  # seconds since 1970 (UTC)
+    ip: str
+    method: str
+    uri: str
+    status: int
+    user_agent: str
+
+
+def open_log(path: Path) -> IO[bytes]:
+    """A binary stream of the file, decompressed when it is gzip (by content, not by name)."""
+    try:
+        raw = path.open("rb")
+    except OSError as exc:
+        raise DifusorError(f"cannot read the access log {path}: {exc.strerror}") from exc
+    if raw.peek(2)[:2] == GZIP_MAGIC:
+        return io.BufferedReader(gzip.GzipFile(fileobj=raw), buffer_size=1 << 20)
+    return raw
+
+
+class TimeParser:
+    """ISO 8601 times to epoch seconds, fast: one datetime parse per distinct hour and offset."""
+
+    def __init__(self) -> None:
+        self._hours: dict[str, int] = {}
+
+    def __call__(self, text: str) -> int:
+        # Fast path for nginx's $time_iso8601: "2024-06-02T20:15:03-06:00" (25 characters).
+        if len(text) == 25 and text[13] == ":" and text[16] == ":":
+            key = text[:13] + text[19:]
+            base = self._hours.get(key)
+            if base is None:
+                base = int(datetime.fromisoformat(text[:13] + ":00:00" + text[19:]).timestamp())
+                self._hours[key] = base
+            return base + int(text[14:16]) * 60 + int(text[17:19])
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            raise ValueError("time without offset")
+        return int(moment.timestamp())
+
+
+def parse_lines(lines: Iterable[bytes], parse_time: TimeParser) -> Iterator[Request | None]:
+    """One Request per line, or None for a malformed line (blank lines are skipped)."""
+    for line in lines:
+        if not line.strip():
+            continue
+        try:
+            entry = _loads(line)
+            get = entry.get
+            agent = get("http_user_agent") or ""
+            yield Request(
+                parse_time(entry["time_iso8601"]),
+                get("remote_addr") or "",
+                get("request_method") or "",
+                get("request_uri") or "",
+                int(entry["status"]),
+                "" if agent == "-" else str(agent),
+            )
+        except (ValueError, KeyError, TypeError, AttributeError):
+            yield None
+
+
+def first_epoch(path: Path, limit: int = 1000) -> int | None:
+    """The time of the first well-formed line of a file (to order rotated files), or None."""
+    parse_time = TimeParser()
+    with open_log(path) as stream:
+        for count, request in enumerate(parse_lines(stream, parse_time)):
+            if request is not None:
+                return request.epoch
+            if count >= limit:
+                break
+    return None
+
+
+def order_files(paths: Iterable[Path]) -> list[Path]:
+    """Oldest first, by the first time in each file (rotation names differ: .1, .2.gz, -DATE)."""
+    found = []
+    for path in paths:
+        if path.is_dir():
+            raise DifusorError(
+                f"{path} is a directory: give the log files (e.g. {path}/access.log*)"
+            )
+        found.append(path)
+    keyed = [(first_epoch(path), str(path), path) for path in found]
+    # Files without a well-formed line go last: they only add to malformed_lines.
+    keyed.sort(key=lambda item: (item[0] is None, item[0] or 0, item[1]))
+    return [path for _, _, path in keyed]
+
+
+def read_requests(paths: Iterable[Path]) -> Iterator[Request | None]:
+    """Every line of every file, oldest file first; None marks a malformed line."""
+    parse_time = TimeParser()
+    for path in order_files(paths):
+        with open_log(path) as stream:
+            try:
+                yield from parse_lines(stream, parse_time)
+            except (OSError, EOFError) as exc:  # a truncated .gz (rotation cut short)
+                raise DifusorError(f"{path} is damaged: {exc}") from exc
