@@ -1,0 +1,67 @@
+"""Small read-only scripts that the compliance suite runs on a host with its python3.
+
+They print JSON; the pure checks (difusor.compliance.checks) decide. Only the standard library
+of the host's python3 is used (brotli when the host has it, as the publisher does).
+"""
+
+from __future__ import annotations
+
+import shlex
+
+# SHA-256 of every file under a tree, and of the decompressed content of NAME.gz / NAME.br.
+TREE_DIGESTS = r"""
+import gzip, hashlib, json, os, sys
+root = sys.argv[1]
+try:
+    import brotli
+except ImportError:
+    brotli = None
+digests, decompressed, undecodable = {}, {}, []
+for base, dirs, files in os.walk(root):
+    dirs.sort()
+    for name in sorted(files):
+        path = os.path.join(base, name)
+        rel = os.path.relpath(path, root)
+        with open(path, "rb") as handle:
+            data = handle.read()
+        digests[rel] = hashlib.sha256(data).hexdigest()
+        try:
+            if name.endswith(".gz"):
+                decompressed[rel] = hashlib.sha256(gzip.decompress(data)).hexdigest()
+            elif name.endswith(".br") and brotli is not None:
+                decompressed[rel] = hashlib.sha256(brotli.decompress(data)).hexdigest()
+        except Exception:
+            undecodable.append(rel)
+print(json.dumps({"digests": digests, "decompressed": decompressed, "undecodable": undecodable}))
+"""
+
+# SHA-256 of files fetched over HTTPS from this host (certificate not verified: same host).
+FETCH_DIGESTS = r"""
+import hashlib, json, ssl, sys, urllib.request
+base, paths = sys.argv[1], sys.argv[2:]
+context = ssl._create_unverified_context()
+out = {}
+for path in paths:
+    try:
+        with urllib.request.urlopen(base + path, context=context, timeout=10) as response:
+            out[path] = hashlib.sha256(response.read()).hexdigest()
+    except Exception as exc:
+        out[path] = "error: " + str(exc)
+print(json.dumps(out))
+"""
+
+
+def python_command(script: str, *args: str) -> str:
+    """A shell command that runs a script with the host's python3."""
+    quoted = " ".join(shlex.quote(arg) for arg in args)
+    return f"python3 -c {shlex.quote(script)} {quoted}".rstrip()
+
+
+def tcp_probe_command(address: str, port: int, timeout_s: int = 3) -> str:
+    """Exit 0 when a TCP connection opens: nc where installed, else bash's /dev/tcp."""
+    target = f"{shlex.quote(address)} {int(port)}"
+    return (
+        f"if command -v nc >/dev/null 2>&1; then nc -z -w {int(timeout_s)} {target}; "
+        f"else timeout {int(timeout_s)} bash -c "
+        f"{shlex.quote(f'exec 3<>/dev/tcp/{address}/{int(port)}')}; fi"
+    )

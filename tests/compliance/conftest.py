@@ -1,0 +1,106 @@
+"""Compliance suite: shared fixtures. Run against any host testinfra reaches, e.g.
+
+    pytest tests/compliance --hosts=ssh://root@203.0.113.5 --results=out.json
+    pytest tests/compliance --hosts=ansible://all --ansible-inventory=inventory/mine/hosts.yml
+    pytest tests/compliance --hosts=docker://web1 --trusted-vantage=local://
+
+The plugin (difusor.compliance.plugin) adds the requirement marker, the `evidence` fixture and
+the options --results, --catalog, --trusted-vantage, --untrusted-vantage, --portal-url,
+--target-address. Commands that need root go through sudo when the connection is not root.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import testinfra
+
+from difusor.compliance import catalog as catalog_mod
+from difusor.compliance import plugin
+
+pytest_plugins = ["difusor.compliance.plugin"]
+
+IDENTITY_COMMANDS = {
+    "hostname": "hostname -f 2>/dev/null || hostname",
+    "machine_id": "cat /etc/machine-id",
+    "os": '. /etc/os-release && echo "$PRETTY_NAME"',
+    "kernel": "uname -srm",
+    "virtualization": "systemd-detect-virt 2>/dev/null || true",
+    "addresses": "hostname -I",
+    "clock_utc": "date -u +%Y-%m-%dT%H:%M:%SZ",
+    "timezone": "timedatectl show -p Timezone --value 2>/dev/null || cat /etc/timezone",
+}
+_identities: dict[str, dict[str, Any]] = {}
+
+
+@pytest.fixture(scope="session")
+def catalog(pytestconfig: pytest.Config) -> catalog_mod.Catalog:
+    return plugin.load_catalog(pytestconfig)
+
+
+@pytest.fixture(scope="session")
+def params(catalog: catalog_mod.Catalog):
+    """params("II.A.b") -> the catalog's thresholds of that requirement."""
+    return catalog.params
+
+
+@pytest.fixture(scope="module", autouse=True)
+def reachable(host, pytestconfig: pytest.Config) -> dict[str, Any]:
+    """Stop the run with a host-level error when the host cannot be reached; record identity."""
+    name = host.backend.hostname
+    if name not in _identities:
+        try:
+            result = host.run("true")
+            if result.rc != 0:
+                raise RuntimeError(f"`true` exited {result.rc}: {result.stderr.strip()}")
+        except Exception as exc:
+            message = f"host {name} unreachable: {exc}".strip()
+            plugin.set_host_error(pytestconfig, message)
+            pytest.exit(message, returncode=3)
+        identity = {"name": name, "connection": host.backend.get_connection_type()}
+        for key, command in IDENTITY_COMMANDS.items():
+            result = host.run(command)
+            identity[key] = result.stdout.strip() if result.rc == 0 else ""
+        _identities[name] = identity
+        plugin.set_identity(pytestconfig, identity)
+    return _identities[name]
+
+
+def _vantage_host(pytestconfig: pytest.Config, option: str):
+    spec = pytestconfig.getoption(option)
+    if not spec:
+        return None
+    if "://" not in spec:  # a host of the Ansible inventory
+        inventory = pytestconfig.getoption("ansible_inventory", None)
+        spec = f"ansible://{spec}" + (f"?ansible_inventory={inventory}" if inventory else "")
+    return testinfra.get_host(spec)
+
+
+@pytest.fixture(scope="session")
+def trusted_vantage(pytestconfig: pytest.Config):
+    return _vantage_host(pytestconfig, "trusted_vantage")
+
+
+@pytest.fixture(scope="session")
+def untrusted_vantage(pytestconfig: pytest.Config):
+    return _vantage_host(pytestconfig, "untrusted_vantage")
+
+
+@pytest.fixture(scope="module")
+def target_address(host, pytestconfig: pytest.Config) -> str:
+    """The address vantage points connect to: --target-address, the inventory, or the host's."""
+    given = pytestconfig.getoption("target_address")
+    if given:
+        return given
+    backend = host.backend
+    if backend.NAME == "ansible":
+        variables = backend.ansible_runner.get_variables(backend.host)
+        return str(variables.get("ansible_host", backend.host))
+    spec = getattr(backend, "host", None)
+    if backend.NAME in ("ssh", "paramiko", "safe-ssh") and getattr(spec, "name", None):
+        return spec.name
+    addresses = host.run("hostname -I").stdout.split()
+    if not addresses:
+        pytest.fail("cannot tell the target's address: give --target-address")
+    return addresses[0]

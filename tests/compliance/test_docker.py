@@ -1,0 +1,22 @@
+"""II.B.b: the Docker platform installed and running."""
+
+import pytest
+
+from difusor.compliance import checks
+
+
+@pytest.mark.requirement("II.B.b")
+def test_docker_running(host, evidence):
+    """The Docker service is active and the engine answers."""
+    active = evidence.run(host, "systemctl is-active docker").stdout.strip()
+    info = evidence.run(
+        host, "docker info --format '{{.ServerVersion}} {{.Driver}} {{.CgroupVersion}}'", sudo=True
+    )
+    ok = active == "active" and info.rc == 0
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if ok else checks.FAIL,
+            f"docker.service {active}; engine {info.stdout.strip() or 'does not answer'}",
+            {"service": active, "engine": info.stdout.strip()},
+        )
+    )

@@ -1,0 +1,130 @@
+"""II.C.b (public IP) and II.C.c (firewall, intrusion prevention), checked on the host and
+probed from outside: from a trusted and an untrusted vantage point (--trusted-vantage,
+--untrusted-vantage: a testinfra URL such as local:// or a host of the inventory)."""
+
+import pytest
+
+from difusor.compliance import checks
+from difusor.compliance.plugin import quiet_stderr
+from difusor.compliance.remote import tcp_probe_command
+
+
+def _ufw(host, evidence) -> checks.UfwStatus:
+    text = evidence.run(host, "ufw status verbose", sudo=True).stdout
+    return checks.parse_ufw_status(text)
+
+
+@pytest.mark.requirement("II.C.c")
+def test_firewall_effective_rules(host, evidence, params):
+    """ufw active, deny by default; 80/443 from anywhere; 22/873 from trusted sources only."""
+    evidence.verdict(checks.check_firewall(_ufw(host, evidence), params("II.C.c")))
+
+
+@pytest.mark.requirement("II.C.c")
+def test_listening_sockets_match_firewall(host, evidence, params):
+    """Every socket reachable through the firewall is one of the ports the call names."""
+    status = _ufw(host, evidence)
+    listening = evidence.run(host, "ss -tlnH", sudo=True).stdout
+    evidence.verdict(
+        checks.check_exposure(checks.parse_ss_listening(listening), status, params("II.C.c"))
+    )
+
+
+@pytest.mark.requirement("II.C.c")
+def test_intrusion_prevention(host, evidence):
+    """fail2ban runs with an SSH jail (detects and bans brute force)."""
+    active = evidence.run(host, "systemctl is-active fail2ban").stdout.strip()
+    jail = evidence.run(host, "fail2ban-client status sshd", sudo=True)
+    ok = active == "active" and jail.rc == 0
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if ok else checks.FAIL,
+            f"fail2ban {active}; sshd jail {'present' if jail.rc == 0 else 'missing'}",
+            {"fail2ban": active, "sshd_jail": jail.rc == 0},
+        )
+    )
+
+
+@pytest.mark.requirement("II.C.b")
+def test_public_ip(host, evidence):
+    """An interface holds a public (globally routable) address."""
+    text = evidence.run(host, "ip -j addr show").stdout
+    evidence.verdict(checks.check_public_ip(checks.parse_ip_addresses(text)))
+
+
+def _probe(vantage, address, port, timeout_s, evidence) -> bool:
+    result = evidence.run(vantage, tcp_probe_command(address, port, timeout_s))
+    return result.rc == 0
+
+
+@pytest.mark.requirement("II.C.c")
+@pytest.mark.parametrize("port", [22, 873, 80, 443])
+def test_ports_from_trusted_vantage(port, trusted_vantage, target_address, evidence, params):
+    """From a trusted source every port of the call answers."""
+    if trusted_vantage is None:
+        pytest.skip("no --trusted-vantage given: probe not run")
+    settings = params("II.C.c")
+    opened = _probe(trusted_vantage, target_address, port, settings["probe_timeout_s"], evidence)
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if opened else checks.FAIL,
+            f"{target_address}:{port}/tcp from the trusted vantage: "
+            f"{'open' if opened else 'closed'}, expected open",
+            {"port": port, "open": opened, "expected": "open"},
+        )
+    )
+
+
+@pytest.mark.requirement("II.C.c")
+@pytest.mark.parametrize("port", [22, 873, 80, 443])
+def test_ports_from_untrusted_vantage(port, untrusted_vantage, target_address, evidence, params):
+    """From an untrusted source 80/443 answer and 22/873 do not."""
+    if untrusted_vantage is None:
+        pytest.skip("no --untrusted-vantage given: probe not run")
+    settings = params("II.C.c")
+    expected = port in settings["public_tcp_ports"]
+    opened = _probe(untrusted_vantage, target_address, port, settings["probe_timeout_s"], evidence)
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if opened == expected else checks.FAIL,
+            f"{target_address}:{port}/tcp from the untrusted vantage: "
+            f"{'open' if opened else 'closed'}, expected {'open' if expected else 'closed'}",
+            {"port": port, "open": opened, "expected": "open" if expected else "closed"},
+        )
+    )
+
+
+@pytest.mark.requirement("II.C.d")
+def test_portal_certificate(
+    pytestconfig, untrusted_vantage, trusted_vantage, target_address, evidence, params
+):
+    """The portal URL is defined and its HTTPS certificate is valid for it (seen from outside)."""
+    url = pytestconfig.getoption("portal_url")
+    if not url:
+        evidence.verdict(checks.Check(checks.FAIL, "no portal URL given (--portal-url)", {}))
+    vantage = untrusted_vantage or trusted_vantage
+    if vantage is None:
+        pytest.skip("no vantage point given: certificate not probed")
+    from urllib.parse import urlsplit
+
+    name = urlsplit(url).hostname or ""
+    days = int(params("II.C.d")["min_days_valid"])
+    fetch = evidence.run(
+        vantage,
+        f"curl -sS -o /dev/null --max-time 10 --resolve {name}:443:{target_address} "
+        f"-w '%{{http_code}} verify=%{{ssl_verify_result}}' {url}",
+    )
+    expiry = evidence.run(
+        vantage,
+        f"echo | openssl s_client -connect {target_address}:443 -servername {name} 2>/dev/null "
+        f"| openssl x509 -noout -subject -issuer -enddate -checkend {days * 86400}",
+    )
+    ok = fetch.rc == 0 and "verify=0" in fetch.stdout and expiry.rc == 0
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if ok else checks.FAIL,
+            f"{url} via {target_address}: curl rc {fetch.rc} {fetch.stdout.strip()} "
+            f"{quiet_stderr(fetch).strip()[:160]}; valid for {days} more days: {expiry.rc == 0}",
+            {"url": url, "curl_rc": fetch.rc, "certificate": expiry.stdout.strip()},
+        )
+    )

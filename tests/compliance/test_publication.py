@@ -1,0 +1,170 @@
+"""The results pipeline on the host: live cut (I.H), freshness in the window (VI.a), the served
+tree equal to the package manifest (VI.b), the journal of failures (V.ii.2), the receiver
+(I.G, V.i.1) and the notice events (V.ii.4)."""
+
+import json
+from datetime import UTC, datetime
+
+import pytest
+
+from difusor.compliance import checks
+from difusor.compliance.remote import TREE_DIGESTS, python_command
+from difusor.package.layout import CUT_ID_RE, parse_cut_id
+
+
+def live_cut(host, evidence, site_root: str) -> str:
+    target = evidence.run(host, f"readlink {site_root}/current").stdout.strip()
+    name = target.rsplit("/", 1)[-1]
+    return name if target.startswith("releases/") and CUT_ID_RE.fullmatch(name) else ""
+
+
+def journal_events(host, evidence, path: str) -> list[dict]:
+    text = evidence.run(host, f"tail -n 2000 {path} 2>/dev/null", sudo=True).stdout
+    events = []
+    for line in text.splitlines():
+        try:
+            events.append(json.loads(line))
+        except ValueError:
+            continue
+    return events
+
+
+@pytest.mark.requirement("I.H")
+def test_live_cut_published(host, evidence, params):
+    """`current` points to releases/<YYYYMMDD_HHMM>: a cut is live."""
+    root = params("I.H")["site_root"]
+    evidence.run(host, f"ls -l {root} {root}/releases 2>&1 | tail -n 20", sudo=True)
+    cut = live_cut(host, evidence, root)
+    if not cut:
+        evidence.verdict(checks.Check(checks.FAIL, f"no live cut under {root}/current", {}))
+    moment = parse_cut_id(cut)
+    age_h = (datetime.now(UTC) - moment).total_seconds() / 3600
+    evidence.verdict(
+        checks.Check(
+            checks.PASS,
+            f"live cut {cut} ({moment.isoformat()}), {age_h:.1f} h old",
+            {"cut": cut, "cut_age_hours": round(age_h, 1)},
+        )
+    )
+
+
+@pytest.mark.requirement("I.H", "VI.a")
+def test_publications_keep_up_in_the_window(host, evidence, params):
+    """Inside the publication window the last publication is at most 20 minutes old."""
+    journal = params("V.ii.2")["journal"]
+    published = [
+        e for e in journal_events(host, evidence, journal) if e.get("event") == "published"
+    ]
+    now = datetime.now(UTC)
+    age = None
+    if published:
+        last = datetime.fromisoformat(published[-1]["time"].replace("Z", "+00:00"))
+        age = (now - last).total_seconds() / 60
+    window_params = params("VI.a")
+    window = (
+        datetime.fromisoformat(window_params["window_start"]),
+        datetime.fromisoformat(window_params["window_end"]),
+    )
+    evidence.verdict(checks.check_publish_age(age, now, params("I.H"), window))
+
+
+@pytest.mark.requirement("VI.b")
+def test_live_cut_equals_package_manifest(host, evidence, params):
+    """Every file of the live cut is the package's own (manifest), untouched; the publisher's
+    precompressed copies (NAME.gz, NAME.br) decompress to exactly the listed file."""
+    settings = params("VI.b")
+    root = params("I.H")["site_root"]
+    cut = live_cut(host, evidence, root)
+    if not cut:
+        evidence.verdict(checks.Check(checks.FAIL, f"no live cut under {root}/current", {}))
+    release = f"{root}/releases/{cut}"
+    manifest = evidence.run(host, f"cat {release}/{settings['manifest_name']}", sudo=True)
+    tree = evidence.run(host, python_command(TREE_DIGESTS, release), sudo=True)
+    data = json.loads(tree.stdout or "{}")
+    evidence.verdict(
+        checks.compare_manifest(
+            manifest.stdout,
+            data.get("digests", {}),
+            data.get("decompressed", {}),
+            tuple(settings["precompressed_suffixes"]),
+            settings["manifest_name"],
+        )
+    )
+
+
+@pytest.mark.requirement("V.ii.2")
+def test_failures_are_journaled(host, evidence, params):
+    """The publisher's journal records every step, failures included. Before the first package
+    arrives there is no journal yet: then the ingest unit must be waiting for arrivals."""
+    path = params("V.ii.2")["journal"]
+    stat = evidence.run(host, f"stat -c '%U:%G %a %s bytes' {path}", sudo=True)
+    if stat.rc != 0:
+        root = params("I.H")["site_root"]
+        releases = evidence.run(host, f"ls -A {root}/releases 2>/dev/null", sudo=True).stdout
+        unit = params("V.i.1")["ingest_unit"]
+        waiting = evidence.run(host, f"systemctl is-active {unit}").stdout.strip() == "active"
+        ok = waiting and not releases.strip()
+        evidence.verdict(
+            checks.Check(
+                checks.PASS if ok else checks.FAIL,
+                f"no journal {path} yet; releases: {releases.split() or 'none'}; "
+                f"{unit} {'active' if waiting else 'inactive'}"
+                + ("; the journal starts with the first arrival" if ok else ""),
+                {"journal": False, "ingest_waiting": waiting},
+            )
+        )
+        return
+    events = journal_events(host, evidence, path)
+    counts: dict[str, int] = {}
+    for event in events:
+        counts[event.get("event", "?")] = counts.get(event.get("event", "?"), 0) + 1
+    failures = counts.get("verify_failed", 0) + counts.get("rejected", 0)
+    evidence.verdict(
+        checks.Check(
+            checks.PASS,
+            f"journal {path}: {len(events)} recent events, {failures} failures recorded",
+            {"events": counts},
+        )
+    )
+
+
+@pytest.mark.requirement("I.G", "V.i.1")
+def test_package_receiver(host, evidence, params):
+    """rsyncd listens on 873 with a module for the packages, and arrivals trigger ingest."""
+    settings = params("V.i.1")
+    rsync = evidence.run(host, "systemctl is-active rsync rsyncd 2>/dev/null | head -n 1")
+    config = evidence.run(
+        host, f"grep -E '^\\[|write only|read only' {params('I.G')['rsync_config']}", sudo=True
+    )
+    unit = evidence.run(host, f"systemctl is-active {settings['ingest_unit']}").stdout.strip()
+    listening = evidence.run(host, f"ss -tlnH '( sport = :{settings['rsync_port']} )'").stdout
+    modules = [line.strip("[] ") for line in config.stdout.splitlines() if line.startswith("[")]
+    ok = (
+        rsync.stdout.strip() == "active"
+        and bool(listening.strip())
+        and modules
+        and unit == "active"
+    )
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if ok else checks.FAIL,
+            f"rsync {rsync.stdout.strip()}, listening on {settings['rsync_port']}: "
+            f"{bool(listening.strip())}, modules {modules}; {settings['ingest_unit']} {unit}",
+            {"modules": modules, "ingest_unit": unit},
+        )
+    )
+
+
+@pytest.mark.requirement("V.ii.4")
+def test_notice_events(host, evidence, params):
+    """Evidence for the notice on the portal: the notice and freshness events of the journal."""
+    events = journal_events(host, evidence, params("V.ii.2")["journal"])
+    kinds = ("notice_on", "notice_off", "stale_warning", "stale_critical", "stale_incident")
+    counts = {kind: sum(1 for e in events if e.get("event") == kind) for kind in kinds}
+    evidence.verdict(
+        checks.Check(
+            checks.MANUAL,
+            "journal: " + ", ".join(f"{kind} {count}" for kind, count in counts.items()),
+            counts,
+        )
+    )

@@ -1,0 +1,131 @@
+"""The web service (role prep_web): HTTPS on 443, HTTP redirected, the live cut's date and time
+on the page (I.H), embedding allowed by CSP frame-ancestors (VI.e), served files identical to
+the release (VI.b), and access logs that feed the statistics (I.E.a-d).
+
+Checked on the host itself (curl to 127.0.0.1), so that they do not depend on a vantage point;
+the probes of test_network check the same ports from outside."""
+
+import json
+import shlex
+
+import pytest
+
+from difusor.compliance import checks
+from difusor.compliance.plugin import quiet_stderr
+from difusor.compliance.remote import FETCH_DIGESTS, python_command
+from difusor.package.layout import parse_cut_id
+
+BASE = "https://127.0.0.1"
+
+
+def curl(host, evidence, url: str, *options: str):
+    return evidence.run(host, f"curl -sS -k --max-time 10 {' '.join(options)} {shlex.quote(url)}")
+
+
+def live_cut(host, evidence, site_root: str) -> str:
+    return evidence.run(host, f"readlink {site_root}/current").stdout.strip().rsplit("/", 1)[-1]
+
+
+@pytest.mark.requirement("I.H")
+def test_https_answers(host, evidence):
+    """HTTPS on 443 answers with the portal (status 200)."""
+    result = curl(host, evidence, f"{BASE}/", "-o /dev/null", "-w '%{http_code}'")
+    code = result.stdout.strip()
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if code == "200" else checks.FAIL,
+            f"GET {BASE}/ -> {code or 'no answer'} {quiet_stderr(result).strip()[:200]}",
+            {"status": code},
+        )
+    )
+
+
+@pytest.mark.requirement("II.C.d")
+def test_http_redirects_to_https(host, evidence):
+    """Plain HTTP on 80 redirects to HTTPS."""
+    result = curl(
+        host, evidence, "http://127.0.0.1/", "-o /dev/null", "-w '%{http_code} %{redirect_url}'"
+    )
+    code, _, location = result.stdout.strip().partition(" ")
+    ok = code in ("301", "302", "307", "308") and location.startswith("https://")
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if ok else checks.FAIL,
+            f"GET http://127.0.0.1/ -> {code or 'no answer'} {location}".strip(),
+            {"status": code, "location": location},
+        )
+    )
+
+
+@pytest.mark.requirement("I.H")
+def test_page_shows_live_cut_time(host, evidence, params):
+    """The page served shows the date and time of the live cut (`current`)."""
+    settings = params("I.H")
+    cut = live_cut(host, evidence, settings["site_root"])
+    try:
+        moment = parse_cut_id(cut)
+    except ValueError:
+        evidence.verdict(checks.Check(checks.FAIL, "no live cut to compare the page with", {}))
+    page = curl(host, evidence, f"{BASE}/")
+    evidence.verdict(checks.page_shows_cut(page.stdout, moment, settings["cut_time_formats"]))
+
+
+@pytest.mark.requirement("VI.e")
+def test_embedding_policy_header(host, evidence, params):
+    """The CSP header names frame-ancestors, so that the portal may embed the pages."""
+    settings = params("VI.e")
+    headers = curl(host, evidence, f"{BASE}/", "-o /dev/null", "-D -").stdout
+    policy = [
+        line.split(":", 1)[1].strip()
+        for line in headers.splitlines()
+        if line.lower().startswith(settings["header"].lower() + ":")
+    ]
+    found = [p for p in policy if settings["directive"] in p]
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if found else checks.FAIL,
+            f"{settings['header']}: {found[0] if found else 'no ' + settings['directive']}",
+            {"policy": policy},
+        )
+    )
+
+
+@pytest.mark.requirement("VI.b")
+def test_served_files_equal_release(host, evidence, params):
+    """Every file of the manifest, fetched over HTTPS, is byte-identical to the release."""
+    settings = params("VI.b")
+    root = params("I.H")["site_root"]
+    cut = live_cut(host, evidence, root)
+    manifest = evidence.run(
+        host, f"cat {root}/releases/{cut}/{settings['manifest_name']}", sudo=True
+    )
+    listed = {}
+    for line in manifest.stdout.splitlines():
+        digest, _, name = line.partition("  ")
+        if len(digest) == 64 and name:
+            listed[name.removeprefix("./")] = digest.lower()
+    if not listed:
+        evidence.verdict(checks.Check(checks.FAIL, f"no manifest in the live cut {cut!r}", {}))
+    fetched = json.loads(
+        evidence.run(host, python_command(FETCH_DIGESTS, f"{BASE}/", *sorted(listed))).stdout
+        or "{}"
+    )
+    different = sorted(path for path, digest in listed.items() if fetched.get(path) != digest)
+    evidence.verdict(
+        checks.Check(
+            checks.PASS if not different else checks.FAIL,
+            f"{len(listed) - len(different)}/{len(listed)} files served identical to the release"
+            + (f"; different: {different[:5]}" if different else ""),
+            {"different": {path: fetched.get(path) for path in different[:20]}},
+        )
+    )
+
+
+@pytest.mark.requirement("I.E.a", "I.E.b", "I.E.c", "I.E.d")
+def test_access_log_records_visits(host, evidence, params):
+    """The web access log records client, time, page and agent of every request."""
+    pattern = params("I.E.a")["access_log_glob"]
+    curl(host, evidence, f"{BASE}/", "-o /dev/null")
+    evidence.run(host, f"ls -l {pattern} 2>&1", sudo=True)
+    lines = evidence.run(host, f"tail -q -n 20 {pattern} 2>/dev/null", sudo=True).stdout
+    evidence.verdict(checks.check_access_log(lines.splitlines()))
