@@ -83,6 +83,7 @@ class Collector:
         start: date | None = None,
         end: date | None = None,
         tz: ZoneInfo = TIEMPO_DEL_CENTRO,
+        track_minutes: bool = False,
     ) -> None:
         self.salt = salt if salt is not None else secrets.token_bytes(32)
         self.start = start.isoformat() if start else None
@@ -97,6 +98,8 @@ class Collector:
         self._hashes: dict[tuple[str, str], bytes] = {}
         self._open: dict[bytes, list[Any]] = {}  # visitor -> [first, last, start day]
         self._next_flush = 0
+        # Minutes (epoch // 60) with at least one request, for the memoria's silent periods.
+        self.minutes: set[int] | None = set() if track_minutes else None
 
     # -- per line -----------------------------------------------------------------------------
 
@@ -136,6 +139,8 @@ class Collector:
         hour = day.hour(hour_key)
         day.hits += 1
         hour.hits += 1
+        if self.minutes is not None:
+            self.minutes.add(epoch // 60)
         who = self.visitor(ip, agent)
         path = page_path(uri)
         page = is_page_view(method, status, path)
@@ -152,6 +157,19 @@ class Collector:
             hour.page_views += 1
             day.pages[path] += 1
         self._activity(who, epoch, day_key, hour)
+
+    def silent_periods(self, start: int, end: int, min_gap_s: int) -> list[tuple[int, int]]:
+        """(from, to) epochs inside [start, end) with no request for at least min_gap_s."""
+        if self.minutes is None:
+            raise ValueError("silent_periods needs Collector(track_minutes=True)")
+        marks = sorted(minute * 60 for minute in self.minutes if start <= minute * 60 < end)
+        periods = []
+        previous = start
+        for mark in [*marks, end]:
+            if mark - previous >= min_gap_s:
+                periods.append((previous, mark))
+            previous = mark + 60
+        return periods
 
     def add_all(self, requests: Iterable[Request | None]) -> Collector:
         for request in requests:

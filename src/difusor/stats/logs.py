@@ -10,6 +10,7 @@ is not a number) is malformed: counted and skipped.
 from __future__ import annotations
 
 import gzip
+import heapq
 import io
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -126,3 +127,19 @@ def read_requests(paths: Iterable[Path]) -> Iterator[Request | None]:
                 yield from parse_lines(stream, parse_time)
             except (OSError, EOFError) as exc:  # a truncated .gz (rotation cut short)
                 raise DifusorError(f"{path} is damaged: {exc}") from exc
+
+
+def _timed(requests: Iterator[Request | None]) -> Iterator[tuple[int, Request | None]]:
+    """Pairs (time, request); a malformed line takes the time of the line before it."""
+    last = 0
+    for request in requests:
+        if request is not None:
+            last = request.epoch
+        yield last, request
+
+
+def read_merged(groups: Iterable[Iterable[Path]]) -> Iterator[Request | None]:
+    """The logs of several servers as one stream in time order (each server's files in turn)."""
+    streams = [_timed(read_requests(list(paths))) for paths in groups]
+    for _, request in heapq.merge(*streams, key=lambda pair: pair[0]):
+        yield request

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import csv
 import io
 import json
@@ -186,10 +187,23 @@ def to_markdown(result: dict[str, Any], lang: str = "es", level: int = 1) -> str
     return "\n\n".join(parts) + "\n"
 
 
-def html_context(result: dict[str, Any], lang: str) -> dict[str, Any]:
-    """What the HTML templates need; charts as inline SVG text."""
+def chart_markup(result: dict[str, Any], lang: str, chart_format: str) -> dict[str, str]:
+    """Charts as inline SVG, or as PNG <img> data URIs (for HTML-to-PDF converters); "none"."""
+    if chart_format == "none":
+        return {}
+    rendered = charts.render_all(result, labels(lang), chart_format)
+    if chart_format == "svg":
+        return {name: data.decode("utf-8") for name, data in rendered.items()}
+    return {
+        name: f'<img src="data:image/png;base64,{base64.b64encode(data).decode()}" width="640">'
+        for name, data in rendered.items()
+    }
+
+
+def html_context(result: dict[str, Any], lang: str, chart_format: str = "svg") -> dict[str, Any]:
+    """What the HTML templates need (stats_body.html.j2)."""
     text = labels(lang)
-    rendered = charts.render_all(result, text, "svg")
+    rendered = chart_markup(result, lang, chart_format)
     return {
         "r": result,
         "t": text,
@@ -200,7 +214,7 @@ def html_context(result: dict[str, Any], lang: str) -> dict[str, Any]:
         "days": day_rows(result),
         "pages": result["pages"][:TOP_PAGES_SHOWN],
         "more_pages": max(0, len(result["pages"]) - TOP_PAGES_SHOWN),
-        "charts": {name: svg.decode("utf-8") for name, svg in rendered.items()},
+        "charts": rendered,
         "charts_missing": not rendered and not result["empty"],
     }
 
