@@ -125,6 +125,7 @@ def test_markdown_in_spanish(collected: Path) -> None:
         "Corte tardío",
         "El corte de 02/06/2024 21:00 se publicó a las 02/06/2024 21:40 (40 min 00 s después).",
         "sin cerrar",
+        "| 02/06/2024 20:32 | - |  | difusor-1 | Paquete rechazado |",
         "Universidad X",
         "[por completar]",
         "Se rechazaron 1 paquetes (reglas: checksum)",

@@ -25,6 +25,7 @@ from typing import Any
 
 from difusor.package.layout import Settings, parse_cut_id
 
+POINT_KINDS = ("rejected", "rollback")  # moments, not periods
 KINDS = ("rejected", "late_cut", "late_arrival", "stale", "notice", "rollback", "silent")
 STALE_LEVELS = {"stale_warning": 1, "stale_critical": 2, "stale_incident": 3}
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from difusor.errors import DifusorError
 from difusor.memoria.build import Memoria
-from difusor.memoria.incidents import KINDS
+from difusor.memoria.incidents import KINDS, POINT_KINDS
 from difusor.memoria.period import DUE, long_date, short
 from difusor.memoria.text import TEXT, describe
 from difusor.stats import render as stats_render
@@ -23,7 +23,11 @@ def incident_rows(memoria: Memoria, lang: str) -> list[list[str]]:
     return [
         [
             short(incident.start),
-            short(incident.end) if incident.end else text["open"],
+            "-"
+            if incident.kind in POINT_KINDS
+            else short(incident.end)
+            if incident.end
+            else text["open"],
             duration(incident.duration_s) if incident.duration_s is not None else "",
             incident.host,
             text[f"k_{incident.kind}"],

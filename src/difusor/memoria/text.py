@@ -48,8 +48,8 @@ TEXT: dict[str, dict[str, str]] = {
         "k_rollback": "Regreso a un corte anterior",
         "k_silent": "Sin solicitudes registradas",
         "d_rejected": "{archive}: regla {rule}. {reason} El corte publicado se mantuvo.",
-        "d_late_cut": "Sin corte nuevo entre el de {start} y el de {end} ({missing} cortes "
-        "esperados no llegaron).",
+        "d_late_cut": "Sin corte nuevo entre el de {start} y el de {end} (cortes esperados que "
+        "no llegaron: {missing}).",
         "d_late_arrival": "El corte de {start} se publicó a las {end} ({delay} después).",
         "d_stale": "El vigilante de actualización marcó el corte como {level}.",
         "d_stale_fresh": " Volvió a estar al día con el corte {cut}.",
