@@ -391,7 +391,9 @@ def check_firewall(status: UfwStatus, params: dict[str, Any]) -> Check:
         elif not sources:
             problems.append(f"{port}/tcp allowed from no source")
     extra = sorted(
-        port for port, sources in allowed.items() if "Anywhere" in sources and port not in public
+        port
+        for port, sources in allowed.items()
+        if "Anywhere" in sources and port not in public and port not in trusted
     )
     if extra:
         problems.append(f"other ports open to any source: {extra}")

@@ -1,0 +1,254 @@
+"""Thresholds of the compliance checks, on fixture outputs of real tools."""
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from difusor.compliance import checks
+from difusor.compliance.catalog import load
+
+FIXTURES = Path(__file__).parent / "fixtures" / "compliance"
+CATALOG = load()
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / name).read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "version"),
+    [
+        ("os-release-ubuntu-20.04", "pass", "20.04"),
+        ("os-release-ubuntu-22.04", "pass", "22.04"),
+        ("os-release-ubuntu-24.04", "pass", "24.04"),
+        ("os-release-ubuntu-23.10", "fail", "23.10"),
+        ("os-release-debian-12", "fail", "12"),
+    ],
+)
+def test_os_release(name, status, version):
+    check = checks.check_os(checks.parse_os_release(fixture(name)), CATALOG.params("II.B.a"))
+    assert check.status == status, check.summary
+    assert check.measured["VERSION_ID"] == version
+
+
+def test_os_release_recommended_release_is_named():
+    params = CATALOG.params("II.B.a")
+    recommended = checks.check_os(
+        checks.parse_os_release(fixture("os-release-ubuntu-22.04")), params
+    )
+    other = checks.check_os(checks.parse_os_release(fixture("os-release-ubuntu-24.04")), params)
+    assert "(recommended)" in recommended.summary
+    assert "22.04 recommended" in other.summary
+    debian = checks.check_os(checks.parse_os_release(fixture("os-release-debian-12")), params)
+    assert "not ubuntu" in debian.summary
+
+
+@pytest.mark.parametrize(
+    ("name", "status", "gib"),
+    [
+        ("meminfo-16gib-desktop.txt", "pass", 15.56),
+        ("meminfo-16gib-cloud-vm.txt", "pass", 15.16),
+        ("meminfo-15.5gib.txt", "pass", 15.5),
+        ("meminfo-15gib-vm.txt", "fail", 14.65),
+        ("meminfo-8gib.txt", "fail", 7.67),
+    ],
+)
+def test_ram_16_gb_rule(name, status, gib):
+    """16 GB accepts what Linux shows of a 16 GiB machine (about 15.5 GiB), not a 15 GiB VM."""
+    total = checks.parse_meminfo(fixture(name))["MemTotal"]
+    check = checks.check_ram(total, CATALOG.params("II.A.b"))
+    assert check.status == status, check.summary
+    assert check.measured["MemTotal_GiB"] == pytest.approx(gib, abs=0.01)
+
+
+def test_ram_threshold_is_decimal_gigabytes():
+    params = {"min_ram_gb": 16}
+    assert checks.check_ram(16 * 10**9 // 1024 + 1, params).ok
+    assert not checks.check_ram(16 * 10**9 // 1024 - 1, params).ok
+
+
+def test_cpu_from_cpufreq():
+    ghz, source = checks.max_ghz(fixture("cpufreq-max-8x3.4ghz.txt"))
+    assert (ghz, source) == (3.4, "cpufreq cpuinfo_max_freq")
+    params = CATALOG.params("II.A.a")
+    assert checks.check_cpu(8, ghz, source, params).ok
+    assert checks.check_cpu(7, ghz, source, params).status == "fail"
+
+
+def test_cpu_from_lscpu_max_mhz():
+    ghz, source = checks.max_ghz("", fixture("lscpu-epyc-16.txt"))
+    assert ghz == pytest.approx(3.7378899)
+    assert source == "lscpu CPU max MHz"
+    assert checks.check_cpu(16, ghz, source, CATALOG.params("II.A.a")).ok
+
+
+def test_cpu_nominal_frequency_and_slow_cpu():
+    params = CATALOG.params("II.A.a")
+    ghz, source = checks.max_ghz("", "", fixture("cpuinfo-xeon-nominal.txt"))
+    assert ghz == 2.4 and "model name" in source
+    assert checks.check_cpu(8, ghz, source, params).ok
+    slow, source = checks.max_ghz("", "", fixture("cpuinfo-xeon-slow.txt"))
+    check = checks.check_cpu(8, slow, source, params)
+    assert check.status == "fail" and "1.80 GHz" in check.summary
+
+
+def test_cpu_frequency_unknown_is_manual_but_too_few_cores_fail():
+    params = CATALOG.params("II.A.a")
+    ghz, source = checks.max_ghz(
+        "", fixture("lscpu-container-no-freq.txt"), "model name : AMD EPYC"
+    )
+    assert ghz is None
+    assert checks.check_cpu(8, ghz, source, params).status == "manual"
+    assert checks.check_cpu(2, ghz, source, params).status == "fail"
+
+
+@pytest.mark.parametrize(
+    ("size", "rotational", "virt", "status"),
+    [
+        (120 * 10**9, "0", "none", "pass"),
+        (99_999_999_999, "0", "none", "fail"),  # "100 Gb" is decimal: 93.1 GiB is not enough
+        (107_374_182_400, "0", "kvm", "pass"),  # 100 GiB
+        (120 * 10**9, "1", "none", "fail"),  # spinning disk on bare metal
+        (120 * 10**9, "1", "kvm", "manual"),  # VM caveat: virtual disks often say rotational
+        (270 * 10**9, None, "docker", "manual"),  # overlay filesystem: no device to ask
+    ],
+)
+def test_disk(size, rotational, virt, status):
+    check = checks.check_disk(size, rotational, virt, CATALOG.params("II.A.c"))
+    assert check.status == status, check.summary
+
+
+def test_tz_offset_june_2024():
+    params = CATALOG.params("VI.a")
+    assert checks.check_tz_offset("-0600\n", params).ok
+    old = checks.check_tz_offset("-0500\n", params)  # a tzdata from before 2022: DST still on
+    assert old.status == "fail" and "tzdata" in old.summary
+
+
+def test_chrony_synchronized_and_not():
+    params = CATALOG.params("II.B.d")
+    synced = checks.check_chrony(fixture("chrony-tracking-synchronized.txt"), params)
+    assert synced.ok and synced.measured["stratum"] == 2
+    assert synced.measured["offset_ms"] == pytest.approx(0.021433)
+    unsynced = checks.check_chrony(fixture("chrony-tracking-unsynchronized.txt"), params)
+    assert unsynced.status == "fail" and "not synchronized" in unsynced.summary
+    drifted = checks.check_chrony(fixture("chrony-tracking-large-offset.txt"), params)
+    assert drifted.status == "fail" and "412" in drifted.summary
+
+
+def test_sshd_effective_configuration():
+    config = checks.parse_sshd_t(fixture("sshd-T-key-only.txt"))
+    check = checks.check_sshd(config, CATALOG.params("II.B.c"))
+    assert check.ok
+    assert check.measured["methods"] == ["key"]
+    assert check.measured["ports"] == [22]
+    config["pubkeyauthentication"] = ["no"]
+    assert checks.check_sshd(config, CATALOG.params("II.B.c")).status == "fail"
+
+
+def test_sudo_rights():
+    assert checks.check_sudo(fixture("sudo-l-prep.txt"), "prep").ok
+    limited = "User prep may run the following commands on x:\n    (root) /usr/bin/systemctl\n"
+    assert checks.check_sudo(limited, "prep").status == "fail"
+    assert (
+        checks.check_sudo("User prep is not allowed to run sudo on x.\n", "prep").status == "fail"
+    )
+
+
+def test_firewall_of_a_provisioned_difusor():
+    status = checks.parse_ufw_status(fixture("ufw-status-difusor.txt"))
+    assert status.active and status.default_incoming == "deny"
+    check = checks.check_firewall(status, CATALOG.params("II.C.c"))
+    assert check.ok, check.summary
+    assert check.measured["allowed"]["22"] == ["172.18.0.1"]
+
+
+def test_firewall_with_ssh_open_to_anyone_fails():
+    status = checks.parse_ufw_status(fixture("ufw-status-open-ssh.txt"))
+    check = checks.check_firewall(status, CATALOG.params("II.C.c"))
+    assert check.status == "fail"
+    assert "22/tcp open to any source" in check.summary
+    assert "[8080]" in check.summary
+    assert "80/tcp" not in check.summary  # the multiport rule 80,443/tcp opens both
+
+
+def test_inactive_firewall_fails():
+    status = checks.parse_ufw_status(fixture("ufw-status-inactive.txt"))
+    check = checks.check_firewall(status, CATALOG.params("II.C.c"))
+    assert check.status == "fail" and "not active" in check.summary
+
+
+def test_listening_sockets_against_firewall():
+    params = CATALOG.params("II.C.c")
+    listening = checks.parse_ss_listening(fixture("ss-tlnH-difusor.txt"))
+    assert ("0.0.0.0", 22) in listening and ("::", 873) in listening
+    status = checks.parse_ufw_status(fixture("ufw-status-difusor.txt"))
+    check = checks.check_exposure(listening, status, params)
+    assert check.ok
+    assert check.measured["allowed_but_not_listening"] == [80, 443]
+    exposed = checks.check_exposure(
+        [*listening, ("0.0.0.0", 8080)],
+        checks.parse_ufw_status(fixture("ufw-status-open-ssh.txt")),
+        params,
+    )
+    assert exposed.status == "fail" and exposed.measured["unexpected"] == [8080]
+    blocked = checks.check_exposure([*listening, ("0.0.0.0", 5432)], status, params)
+    assert blocked.ok and blocked.measured["listening_but_blocked"] == [5432]
+
+
+def test_public_ip():
+    private = checks.parse_ip_addresses(fixture("ip-addr-private.json"))
+    assert private and checks.check_public_ip(private).status == "fail"
+    assert checks.check_public_ip(["10.0.0.5", "148.204.1.10"]).ok
+
+
+def _manifest(files: dict[str, str]) -> str:
+    return "".join(f"{digest}  {name}\n" for name, digest in files.items())
+
+
+def test_manifest_comparison():
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    manifest = _manifest({"index.html": a, "GUB_2024.csv": b})
+    served = {"index.html": a, "GUB_2024.csv": b, "MANIFEST.sha256": c, "index.html.gz": "d" * 64}
+    ok = checks.compare_manifest(manifest, served, {"index.html.gz": a})
+    assert ok.ok and ok.measured["precompressed_verified"] == 1
+    changed = checks.compare_manifest(manifest, {**served, "GUB_2024.csv": c}, {"index.html.gz": a})
+    assert changed.status == "fail" and changed.measured["changed"] == ["GUB_2024.csv"]
+    bad_gz = checks.compare_manifest(manifest, served, {"index.html.gz": c})
+    assert bad_gz.status == "fail" and bad_gz.measured["not_in_manifest"] == ["index.html.gz"]
+    extra = checks.compare_manifest(manifest, {**served, "ads.js": c}, {"index.html.gz": a})
+    assert extra.measured["not_in_manifest"] == ["ads.js"]
+    missing = checks.compare_manifest(manifest, {"index.html": a}, {})
+    assert missing.measured["missing"] == ["GUB_2024.csv"]
+    assert checks.compare_manifest("", served, {}).status == "fail"
+
+
+def test_page_shows_cut():
+    cut = datetime.fromisoformat("2024-06-02T21:15:00-06:00")
+    formats = CATALOG.params("I.H")["cut_time_formats"]
+    html = "<p>Corte: <time>02/06/2024 21:15 (UTC-6)</time></p>"
+    assert checks.page_shows_cut(html, cut, formats).ok
+    assert checks.page_shows_cut("<p>02/06/2024 21:00</p>", cut, formats).status == "fail"
+
+
+def test_publish_age_only_judged_in_the_window():
+    params = CATALOG.params("I.H")
+    window = (
+        datetime.fromisoformat("2024-06-02T20:00:00-06:00"),
+        datetime.fromisoformat("2024-06-09T23:59:00-06:00"),
+    )
+    night = datetime(2024, 6, 3, 4, 0, tzinfo=UTC)  # 22:00 on 2 June, Tiempo del Centro
+    assert checks.check_publish_age(12.0, night, params, window).ok
+    assert checks.check_publish_age(46.0, night, params, window).status == "fail"
+    assert checks.check_publish_age(None, night, params, window).status == "fail"
+    after = datetime(2024, 6, 20, tzinfo=UTC)
+    assert checks.check_publish_age(9000.0, after, params, window).status == "manual"
+
+
+def test_access_log_lines():
+    assert checks.check_access_log(fixture("access-log-combined.txt").splitlines()).ok
+    assert checks.check_access_log([]).status == "fail"
+    assert checks.check_access_log(["garbage"]).status == "fail"
+    entry = checks.parse_access_log_line(fixture("access-log-combined.txt").splitlines()[1])
+    assert entry["request"].startswith("GET /assets/data/resumen.json")

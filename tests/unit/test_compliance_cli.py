@@ -1,0 +1,67 @@
+"""The suite's collection rules and `difusor audit` end to end on hosts that cannot be reached
+(the real hosts are audited by the demo and molecule, not by unit tests)."""
+
+import json
+import subprocess
+import sys
+
+from difusor.compliance import cli
+from difusor.compliance.catalog import REPO_ROOT
+
+
+def collect(tmp_path, body):
+    test_file = tmp_path / "test_suite_sample.py"
+    test_file.write_text("import pytest\n\n" + body)
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "difusor.compliance.plugin",
+         "-p", "no:cacheprovider", "-o", "addopts=", "--rootdir", str(tmp_path), str(test_file)],
+        capture_output=True, text=True, cwd=tmp_path, check=False,
+    )  # fmt: skip
+
+
+def test_unknown_requirement_id_is_a_collection_error(tmp_path):
+    result = collect(
+        tmp_path,
+        '@pytest.mark.requirement("II.A.b")\ndef test_ok():\n    pass\n\n'
+        '@pytest.mark.requirement("II.Q.q")\ndef test_bad():\n    pass\n\n'
+        "def test_unmarked():\n    pass\n",
+    )
+    assert result.returncode == 4, result.stdout + result.stderr
+    assert "test_bad: requirement 'II.Q.q' is not in the catalog" in result.stderr
+    assert "test_unmarked: no @pytest.mark.requirement" in result.stderr
+
+
+def test_known_ids_collect(tmp_path):
+    result = collect(tmp_path, '@pytest.mark.requirement("VI.b")\ndef test_ok():\n    pass\n')
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_unreachable_host_is_reported_not_crashed(tmp_path, capsys):
+    out = tmp_path / "report"
+    code = cli.main(["audit", "--hosts", "ssh://nobody@127.0.0.1:1", "--format", "json,md",
+                     "-o", str(out), "--no-progress"])  # fmt: skip
+    assert code == 2  # nothing could be audited
+    report = json.loads((out / "informe-auditoria.json").read_text())
+    (host,) = report["hosts"]
+    assert host["status"] == "error" and "unreachable" in host["error"]
+    assert "NO SE PUDO AUDITAR" in (out / "informe-auditoria.md").read_text()
+    assert report["content_sha256"] in capsys.readouterr().err
+
+
+def test_waiver_for_unknown_id_is_an_error(tmp_path, capsys):
+    waivers = tmp_path / "waivers.yml"
+    waivers.write_text("- id: II.Q.q\n  justification: x\n  by: y\n")
+    code = cli.main(["audit", "--hosts", "local://", "--waivers", str(waivers),
+                     "-o", str(tmp_path / "r")])  # fmt: skip
+    assert code == 2
+    assert "II.Q.q" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+
+
+def test_invalid_catalog_is_an_error(tmp_path, capsys):
+    bad = tmp_path / "call.yml"
+    bad.write_text((REPO_ROOT / "compliance" / "oplever-2024.yml").read_text().replace(
+        "    title_en: 16 GB of RAM\n", ""))  # fmt: skip
+    code = cli.main(["audit", "--hosts", "local://", "--catalog", str(bad), "-o", str(tmp_path)])
+    assert code == 2
+    assert "(II.A.b): missing required field title_en" in capsys.readouterr().err
