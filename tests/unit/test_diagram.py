@@ -1,0 +1,93 @@
+"""difusor diagram: the service diagram (IV.a.i) from an inventory, without running Ansible."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from difusor import diagram
+from difusor.errors import DifusorError
+
+ROLES = Path(__file__).resolve().parents[2] / "roles"
+
+# As `ansible-inventory --list -i hosts.yml` prints it (group variables merged into hostvars).
+INVENTORY = {
+    "_meta": {
+        "hostvars": {
+            "prep-uni-01": {
+                "ansible_host": "198.51.100.80",
+                "prep_web_server_name": "prep.universidad.example.mx",
+                "difusor_trusted_sources": ["203.0.113.10/32", "{{ admin_network }}"],
+                "admin_network": "2001:db8:10::/64",
+                "ntp_servers": [{"host": "cronos.cenam.mx", "options": "iburst"}],
+                "ntp_pools": [],
+                "prep_web_tls_mode": "provided",
+            },
+            "prep-uni-02": {
+                "ansible_host": "198.51.100.81",
+                "difusor_trusted_sources": "{{ ['203.0.113.10/32'] + extra }}",
+                "extra": ["192.0.2.7/32"],
+            },
+        }
+    },
+    "all": {"children": ["ungrouped", "universidad"]},
+    "universidad": {"children": ["difusores"]},
+    "difusores": {"hosts": ["prep-uni-01"], "children": ["respaldo"]},
+    "respaldo": {"hosts": ["prep-uni-02"]},
+}
+
+
+def test_views_merge_role_defaults_and_resolve_templates() -> None:
+    views = diagram.host_views(INVENTORY, diagram.role_defaults(ROLES))
+    first, second = views
+    assert [v.name for v in views] == ["prep-uni-01", "prep-uni-02"]
+    assert first.trusted_sources == ["203.0.113.10/32", "2001:db8:10::/64"]
+    assert second.trusted_sources == ["203.0.113.10/32", "192.0.2.7/32"]
+    assert first.server_name == "prep.universidad.example.mx"
+    assert second.server_name == "prep-uni-02"  # prep_web_server_name defaults to the host name
+    assert (first.public_ports, first.trusted_ports) == ([80, 443], [22, 873])
+    assert first.ntp_servers == ["cronos.cenam.mx"]
+    assert "cronos.cenam.mx" in second.ntp_servers  # from roles/ntp/defaults
+    assert (first.rsync_module, first.rsync_user) == ("paquetes", "ople")
+
+
+def test_unresolvable_templates_are_shown_as_written() -> None:
+    text = "{{ lookup('file', 'x') }}"
+    assert diagram.resolve(text, {}) == text
+    assert diagram.resolve("{{ a }}/32", {"a": "{{ b }}", "b": "10.1.2.3"}) == "10.1.2.3/32"
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"), [("es", "fuentes de confianza"), ("en", "trusted sources")]
+)
+def test_svg_names_hosts_ports_and_trusted_sources(tmp_path: Path, lang: str, words: str) -> None:
+    svg, png = diagram.diagram(
+        Path("hosts.yml"), tmp_path, lang=lang, name="d", roles_dir=ROLES, data=INVENTORY
+    )
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.stat().st_size > 20_000
+    text = svg.read_text()
+    texts = " ".join(re.findall(r">([^<>]+)</text>", text))  # svg.fonttype none: text as text
+    for expected in (
+        "prep-uni-01 (198.51.100.80)",
+        "prep-uni-02 (198.51.100.81)",
+        "https://prep.universidad.example.mx/",
+        "80/tcp",
+        "443/tcp",
+        "873/tcp",
+        "22/tcp",
+        "203.0.113.10/32",
+        "2001:db8:10::/64",
+        "192.0.2.7/32",
+        "cronos.cenam.mx",
+        "udp/123",
+        "IV.a.i",
+        words,
+    ):
+        assert expected in texts, expected
+
+
+def test_an_inventory_without_difusores_is_an_error() -> None:
+    with pytest.raises(DifusorError, match="no host in group difusores"):
+        diagram.host_views({"_meta": {"hostvars": {}}, "all": {"hosts": ["x"]}}, {})
