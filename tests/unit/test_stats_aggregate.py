@@ -178,3 +178,16 @@ def test_median_of_counts() -> None:
     assert median(Counter({5: 1})) == 5.0
     assert median(Counter({1: 2, 9: 2})) == 5.0
     assert median(Counter({0: 1, 10: 3})) == 10.0
+
+
+def test_damaged_gzip_is_read_up_to_the_damage(
+    tmp_path: Path, result: dict, capsys: pytest.CaptureFixture[str]
+) -> None:
+    whole = write(tmp_path / "access.log.2.gz", SAMPLE[:5]).read_bytes()
+    (tmp_path / "access.log.2.gz").write_bytes(whole[: len(whole) // 2])  # cut in the middle
+    live = write(tmp_path / "access.log", SAMPLE[5:])
+    figures = compute([live, tmp_path / "access.log.2.gz"], salt=SALT)
+    # The lines inflated before the damage count, the rest of the file is lost, the rest read.
+    assert result["hits"] - 5 <= figures["hits"] < result["hits"]
+    assert figures["malformed_lines"] >= result["malformed_lines"] + 1
+    assert "access.log.2.gz is damaged" in capsys.readouterr().err

@@ -9,9 +9,9 @@ is not a number) is malformed: counted and skipped.
 
 from __future__ import annotations
 
-import gzip
 import heapq
-import io
+import sys
+import zlib
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - exercised on hosts without orjson
     from json import loads as _loads
 
 GZIP_MAGIC = b"\x1f\x8b"
+CHUNK = 1 << 20
 
 
 class Request(NamedTuple):
@@ -38,15 +39,36 @@ class Request(NamedTuple):
     user_agent: str
 
 
-def open_log(path: Path) -> IO[bytes]:
-    """A binary stream of the file, decompressed when it is gzip (by content, not by name)."""
+def _gzip_lines(raw: IO[bytes]) -> Iterator[bytes]:
+    """Lines of a gzip stream (several members too), up to any damage, which then raises."""
+    inflate = zlib.decompressobj(wbits=31)
+    pending = b""
+    while chunk := raw.read(CHUNK):
+        data = inflate.decompress(chunk)
+        while inflate.eof and inflate.unused_data:  # the next member
+            rest = inflate.unused_data
+            inflate = zlib.decompressobj(wbits=31)
+            data += inflate.decompress(rest)
+        lines = (pending + data).split(b"\n")
+        pending = lines.pop()
+        yield from lines
+    if pending:
+        yield pending
+    if not inflate.eof:
+        raise EOFError("the compressed stream ends before its end marker")
+
+
+def log_lines(path: Path) -> Iterator[bytes]:
+    """The lines of a log file, decompressed when it is gzip (by content, not by name)."""
     try:
-        raw = path.open("rb")
+        raw = path.open("rb", buffering=CHUNK)
     except OSError as exc:
         raise DifusorError(f"cannot read the access log {path}: {exc.strerror}") from exc
-    if raw.peek(2)[:2] == GZIP_MAGIC:
-        return io.BufferedReader(gzip.GzipFile(fileobj=raw), buffer_size=1 << 20)
-    return raw
+    with raw:
+        if raw.peek(2)[:2] == GZIP_MAGIC:
+            yield from _gzip_lines(raw)
+        else:
+            yield from raw
 
 
 class TimeParser:
@@ -94,12 +116,17 @@ def parse_lines(lines: Iterable[bytes], parse_time: TimeParser) -> Iterator[Requ
 def first_epoch(path: Path, limit: int = 1000) -> int | None:
     """The time of the first well-formed line of a file (to order rotated files), or None."""
     parse_time = TimeParser()
-    with open_log(path) as stream:
-        for count, request in enumerate(parse_lines(stream, parse_time)):
+    lines = log_lines(path)
+    try:
+        for count, request in enumerate(parse_lines(lines, parse_time)):
             if request is not None:
                 return request.epoch
             if count >= limit:
                 break
+    except (OSError, EOFError, zlib.error):
+        pass  # read_requests reports the damage
+    finally:
+        lines.close()
     return None
 
 
@@ -119,14 +146,18 @@ def order_files(paths: Iterable[Path]) -> list[Path]:
 
 
 def read_requests(paths: Iterable[Path]) -> Iterator[Request | None]:
-    """Every line of every file, oldest file first; None marks a malformed line."""
+    """Every line of every file, oldest file first; None marks a malformed line.
+
+    A damaged file (a .gz cut short) is read up to the damage, which counts as one malformed
+    line, with a warning on standard error; the other files are still read.
+    """
     parse_time = TimeParser()
     for path in order_files(paths):
-        with open_log(path) as stream:
-            try:
-                yield from parse_lines(stream, parse_time)
-            except (OSError, EOFError) as exc:  # a truncated .gz (rotation cut short)
-                raise DifusorError(f"{path} is damaged: {exc}") from exc
+        try:
+            yield from parse_lines(log_lines(path), parse_time)
+        except (OSError, EOFError, zlib.error) as exc:
+            print(f"difusor: warning: {path} is damaged, read up to there: {exc}", file=sys.stderr)
+            yield None
 
 
 def _timed(requests: Iterator[Request | None]) -> Iterator[tuple[int, Request | None]]:
