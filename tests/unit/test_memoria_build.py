@@ -169,7 +169,11 @@ def test_collect_runs_the_playbook(
     inventory = tmp_path / "hosts.yml"
     inventory.write_text("all: {}\n")
     out = tmp_path / "out"
+    stale = out / "recolectado" / "difusor-1" / "web" / "access.log.9"  # from an earlier run
+    stale.parent.mkdir(parents=True)
+    stale.write_text(LOGS_1[1] + "\n")
     assert main(["-i", str(inventory), "-o", str(out), "--format", "md"]) == 0
+    assert not stale.exists()
     assert "playbooks/collect.yml" in (tmp_path / "argv").read_text()
     assert (out / "recolectado" / "difusor-1" / "journal.jsonl").is_file()
     assert "regla checksum" in (out / "memoria_tecnica.md").read_text()

@@ -31,12 +31,18 @@ def ansible_playbook() -> str:
 
 
 def collect(inventory: Path, dest: Path, limit: str | None = None) -> Path:
-    """Fetch into DEST/<host>/...; returns DEST. Ansible's output goes to the terminal."""
+    """Fetch into DEST/<host>/...; returns DEST. Ansible's output goes to the terminal.
+
+    DEST is emptied first: a log fetched in an earlier run under another name (before its
+    rotation) would otherwise be counted twice.
+    """
     if not inventory.exists():
         raise DifusorError(f"inventory {inventory} not found")
     playbook = find_playbook()
     dest = dest.resolve()
-    dest.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        shutil.rmtree(dest)
+    dest.mkdir(parents=True)
     command = [
         ansible_playbook(),
         "-i",
