@@ -476,6 +476,7 @@ def render(views: list[HostView], out_dir: Path, name: str, lang: str, source: s
     words = LABELS[lang]
     plt.rcParams["svg.fonttype"] = "none"  # text stays text in the SVG (searchable, small)
     plt.rcParams["font.family"] = "DejaVu Sans"
+    plt.rcParams["svg.hashsalt"] = "difusor"  # the same inventory gives the same SVG
     height = PANEL_H * len(views) + 10
     figure = plt.figure(figsize=(PANEL_W / 10, height / 10))
     ax = figure.add_axes((0, 0, 1, 1))

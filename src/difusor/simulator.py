@@ -356,7 +356,7 @@ def watch(
             raise DifusorError(
                 f"only {len(seen)} of {want} cuts went live in {timeout_s:.0f} s "
                 f"({', '.join(seen) or 'none'}); see `difusor simulate logs` and, on the "
-                "target, journalctl -u 'prep-publisher*'"
+                "target, journalctl -u 'difusor-ingest*'"
             )
         current = read_live()
         if current and current != last:
