@@ -5,6 +5,7 @@ import pytest
 from difusor.compliance import checks
 
 
+@pytest.mark.environment
 @pytest.mark.requirement("II.A.a")
 def test_cpu_cores_and_frequency(host, evidence, params):
     """8 logical CPUs online, each of 2.0 GHz or more (maximum frequency)."""
@@ -18,6 +19,7 @@ def test_cpu_cores_and_frequency(host, evidence, params):
     evidence.verdict(checks.check_cpu(cores, ghz, source, params("II.A.a")))
 
 
+@pytest.mark.environment
 @pytest.mark.requirement("II.A.b")
 def test_ram(host, evidence, params):
     """MemTotal of at least 16 x 10^9 bytes (a 16 GiB machine shows about 15.5 GiB)."""
@@ -26,6 +28,7 @@ def test_ram(host, evidence, params):
     evidence.verdict(checks.check_ram(total, params("II.A.b")))
 
 
+@pytest.mark.environment
 @pytest.mark.requirement("II.A.c")
 def test_solid_state_storage(host, evidence, params):
     """The filesystem of the site holds 100 GB (decimal) on a solid-state disk."""
@@ -45,6 +48,7 @@ def test_solid_state_storage(host, evidence, params):
     evidence.verdict(checks.check_disk(int(size or 0), rotational, virt, settings))
 
 
+@pytest.mark.environment
 @pytest.mark.requirement("II.C.a")
 def test_link_speed(host, evidence, params):
     """The interface of the default route: its link speed, evidence for the bandwidth check."""

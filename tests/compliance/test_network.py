@@ -45,6 +45,7 @@ def test_intrusion_prevention(host, evidence):
     )
 
 
+@pytest.mark.environment
 @pytest.mark.requirement("II.C.b")
 def test_public_ip(host, evidence):
     """An interface holds a public (globally routable) address."""
@@ -94,6 +95,7 @@ def test_ports_from_untrusted_vantage(port, untrusted_vantage, target_address, e
     )
 
 
+@pytest.mark.environment
 @pytest.mark.requirement("II.C.d")
 def test_portal_certificate(
     pytestconfig, untrusted_vantage, trusted_vantage, target_address, evidence, params

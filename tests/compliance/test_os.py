@@ -5,6 +5,7 @@ import pytest
 from difusor.compliance import checks
 
 
+@pytest.mark.environment
 @pytest.mark.requirement("II.B.a")
 def test_ubuntu_lts(host, evidence, params):
     """Linux Ubuntu, a stable LTS release; 22.04 recommended."""

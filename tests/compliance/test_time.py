@@ -32,6 +32,7 @@ def test_host_time_zone(host, evidence, params):
     )
 
 
+@pytest.mark.environment
 @pytest.mark.requirement("II.B.d")
 def test_chrony_synchronized(host, evidence, params):
     """chrony runs and is synchronized to a source (not merely installed)."""

@@ -154,6 +154,12 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "requirement(*ids): requirement IDs of the catalog that this test covers"
     )
+    config.addinivalue_line(
+        "markers",
+        "environment: checks what the machine, its provider or the Internet give (hardware, OS "
+        "release, public IP, NTP reachability, certificate), not the roles; "
+        "-m 'not environment' keeps what provisioning is responsible for",
+    )
     config.stash[STATE_KEY] = SuiteState(config)
     global _CURRENT
     _CURRENT = config.stash[STATE_KEY]
