@@ -1,6 +1,7 @@
-"""Jinja filters for the roles: thin wrappers over difusor.netcheck."""
+"""Jinja filters for the roles: thin wrappers over the difusor library."""
 
 from difusor import netcheck
+from difusor.web import window
 
 
 class FilterModule:
@@ -10,4 +11,5 @@ class FilterModule:
             "difusor_networks_of_version": netcheck.networks_of_version,
             "difusor_invalid_ports": netcheck.invalid_ports,
             "difusor_address_in_networks": netcheck.address_in_networks,
+            "difusor_window_open_now": window.window_open_now,
         }

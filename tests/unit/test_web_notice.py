@@ -84,3 +84,12 @@ def test_watchdog_settings_file(tmp_path):
         path.write_text(bad)
         with pytest.raises(DifusorError, match=message):
             load_watchdog_settings(path)
+
+
+def test_window_open_now_for_ansible():
+    from difusor.web.window import window_open_now
+
+    assert window_open_now("2020-01-01 00:00", "2099-12-31 23:59") is True
+    assert window_open_now("2024-06-02 20:00", "2024-06-09 23:59") is False
+    with pytest.raises(DifusorError):
+        window_open_now("2 June", "2024-06-09 23:59")

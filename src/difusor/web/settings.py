@@ -39,7 +39,10 @@ class WatchdogSettings:
         values: dict[str, Any] = {}
         for key, value in data.items():
             if key == "watch_until":
-                values[key] = parse_cut_arg(str(value), ZoneInfo(TIMEZONE))
+                try:
+                    values[key] = parse_cut_arg(str(value), ZoneInfo(TIMEZONE))
+                except ValueError as exc:
+                    raise DifusorError(f"watchdog setting {key}: {exc}") from None
             elif key == "auto_notice":
                 if not isinstance(value, bool):
                     raise DifusorError("watchdog setting auto_notice must be true or false")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 from difusor.errors import DifusorError
 from difusor.package.layout import Settings
@@ -10,6 +10,12 @@ from difusor.package.layout import Settings
 
 def in_window(now: datetime, settings: Settings) -> bool:
     return settings.publish_from <= now <= settings.keep_until
+
+
+def window_open_now(publish_from: str, keep_until: str) -> bool:
+    """For Ansible: is now inside the window given as 'YYYY-MM-DD HH:MM' (Tiempo del Centro)?"""
+    settings = Settings.from_mapping({"publish_from": publish_from, "keep_until": keep_until})
+    return in_window(datetime.now(UTC), settings)
 
 
 def refuse_in_window(now: datetime, settings: Settings, what: str, force: bool) -> None:
