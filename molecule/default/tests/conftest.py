@@ -13,6 +13,8 @@ INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 KEYS = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "keys"
 PROBE_IMAGE = "difusor-probe:latest"
 PROBE_PORT = 8080
+PASSWORD = "scenario-rsync-password"  # group_vars/all.yml
+SITE = "/srv/prep/site"
 TARGETS = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("difusores")
 
 
@@ -48,6 +50,35 @@ def wait_for(predicate, timeout_s: float = 60, interval_s: float = 1):
         time.sleep(interval_s)
 
 
+def copy_package(client, package, directory="/root/push"):
+    """Put the archive and its sidecar on the client."""
+    client.check_output(f"rm -rf {directory} && mkdir -p {directory}")
+    for path in (package, package.with_name(package.name + ".sha256")):
+        put_file(client, f"{directory}/{path.name}", path.read_bytes(), "644")
+    return directory
+
+
+def rsync_daemon(client, directory, address):
+    return client.run(
+        f"RSYNC_PASSWORD={PASSWORD} rsync --contimeout=5 --timeout=10 -t {directory}/* "
+        f"rsync://ople@{address}/paquetes/"
+    )
+
+
+def ident(package) -> str:
+    """The cut id (YYYYMMDD_HHMM) in a package's name."""
+    return package.name[:13]
+
+
+def served(client, address, path, options=""):
+    """GET over HTTPS from a client (the scenario's certificate is self-signed)."""
+    return client.run(f"curl -sfk --max-time 5 {options} https://{address}/{path}")
+
+
+def live_cut_shown(client, address, ident):
+    return f'data-corte="{ident}"' in served(client, address, "index.html").stdout
+
+
 @pytest.fixture(scope="module", params=TARGETS)
 def target(request):
     return get(request.param)
@@ -71,6 +102,11 @@ def trusted2():
 @pytest.fixture(scope="session")
 def untrusted():
     return get("untrusted")
+
+
+@pytest.fixture(scope="session")
+def untrusted2():
+    return get("untrusted2")
 
 
 @pytest.fixture(scope="module")

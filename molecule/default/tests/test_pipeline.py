@@ -1,5 +1,5 @@
 """The results pipeline (I.H, V.ii.2, VI.b): packages pushed by rsync from the trusted side go
-live by themselves over HTTP, unmodified; pushes from the untrusted side are refused; a corrupt
+live by themselves over HTTPS, unmodified; pushes from the untrusted side are refused; a corrupt
 package is rejected while the previous cut is still served."""
 
 import hashlib
@@ -9,37 +9,21 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import KEYS, put_file, wait_for
+from conftest import (
+    KEYS,
+    SITE,
+    copy_package,
+    ident,
+    live_cut_shown,
+    put_file,
+    rsync_daemon,
+    wait_for,
+)
 
 from difusor.package import generate
 
-PASSWORD = "scenario-rsync-password"  # group_vars/all.yml
-SITE = "/srv/prep/site"
 TZ = ZoneInfo("America/Mexico_City")
 BASE = datetime.now(TZ).replace(second=0, microsecond=0)  # newer than any earlier run's cuts
-
-
-def copy_package(client, package, directory="/root/push"):
-    """Put the archive and its sidecar on the client."""
-    client.check_output(f"rm -rf {directory} && mkdir -p {directory}")
-    for path in (package, package.with_name(package.name + ".sha256")):
-        put_file(client, f"{directory}/{path.name}", path.read_bytes(), "644")
-    return directory
-
-
-def rsync_daemon(client, directory, address):
-    return client.run(
-        f"RSYNC_PASSWORD={PASSWORD} rsync --contimeout=5 --timeout=10 -t {directory}/* "
-        f"rsync://ople@{address}/paquetes/"
-    )
-
-
-def served(client, address, path):
-    return client.run(f"curl -sf --max-time 3 http://{address}/{path}")
-
-
-def live_cut_shown(client, address, ident):
-    return f'data-corte="{ident}"' in served(client, address, "index.html").stdout
 
 
 @pytest.fixture(scope="module")
@@ -50,10 +34,6 @@ def packages(tmp_path_factory, target):
     corrupt = generate(BASE + timedelta(minutes=30), out / "corrupt", rows=50)
     corrupt.write_bytes(corrupt.read_bytes()[:-64])  # damaged in transfer
     return first, second, corrupt
-
-
-def ident(package):
-    return package.name[:13]
 
 
 def test_trusted_push_goes_live_unmodified(packages, trusted, untrusted, target_address):
@@ -67,7 +47,7 @@ def test_trusted_push_goes_live_unmodified(packages, trusted, untrusted, target_
     with zipfile.ZipFile(first) as archive:
         expected = hashlib.sha256(archive.read("GUB_2024.csv")).hexdigest()
     body = untrusted.check_output(
-        f"curl -sf http://{target_address}/GUB_2024.csv | sha256sum | cut -d' ' -f1"
+        f"curl -sfk https://{target_address}/GUB_2024.csv | sha256sum | cut -d' ' -f1"
     )
     assert body == expected, "the served CSV differs from the package (VI.b)"
 

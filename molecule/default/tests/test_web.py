@@ -1,0 +1,269 @@
+"""The web container (I.H, II.C.c-e, V.ii.4, VI.b, VI.e): HTTPS from both sides with the live cut,
+files served byte for byte as published, headers, notice mode, the freshness watchdog, recovery
+from a crash and from a restart of the server, and a ban of an abusive client."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import datetime, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from conftest import (
+    SITE,
+    copy_package,
+    ident,
+    live_cut_shown,
+    rsync_daemon,
+    served,
+    wait_for,
+)
+
+from difusor.package import generate
+
+TZ = ZoneInfo("America/Mexico_City")
+NOW = datetime.now(TZ).replace(second=0, microsecond=0)
+WEB = "/srv/prep/web"
+LIB = "PYTHONPATH=/opt/difusor/lib python3 -m difusor.cli"
+PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+SANDBOX = f"molecule-{os.environ['MOLECULE_SCENARIO_NAME']}"
+
+
+def notice_shown(client, address) -> bool:
+    return 'id="aviso-prep"' in served(client, address, "").stdout
+
+
+@pytest.fixture(scope="module")
+def live(tmp_path_factory, target, trusted, untrusted, target_address):
+    """A cut pushed by the electoral body's side (newer than the pipeline tests' cuts), live."""
+    out = tmp_path_factory.mktemp(f"web-{target.backend.host}")
+    package = generate(NOW + timedelta(hours=1), out, rows=80)
+    assert rsync_daemon(trusted, copy_package(trusted, package), target_address).rc == 0
+    assert wait_for(lambda: live_cut_shown(untrusted, target_address, ident(package)), 30)
+    return package
+
+
+@pytest.mark.parametrize("client_name", ["trusted", "untrusted"])
+def test_https_from_both_sides_shows_the_live_cut(request, live, target_address, client_name):
+    client = request.getfixturevalue(client_name)
+    page = served(client, target_address, "")
+    assert page.rc == 0, page.stderr
+    assert f'data-corte="{ident(live)}"' in page.stdout
+    shown = (NOW + timedelta(hours=1)).strftime("%d/%m/%Y %H:%M")
+    assert f">{shown} (UTC-6)</time>" in page.stdout, "the cut's date and time (I.H)"
+    redirect = client.check_output(
+        f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' http://{target_address}/x"
+    )
+    assert redirect == f"301 https://{target_address}/x"
+
+
+def test_served_files_are_the_package_bytes(live, untrusted, target_address):
+    """VI.b: every file of the package, fetched over HTTPS, has the package's SHA-256."""
+    with zipfile.ZipFile(live) as archive:
+        files = {
+            info.filename: hashlib.sha256(archive.read(info)).hexdigest()
+            for info in archive.infolist()
+            if not info.is_dir()
+        }
+    assert len(files) >= 5
+    fetch = " ; ".join(
+        f"curl -sfk https://{target_address}/{name} | sha256sum | cut -d' ' -f1" for name in files
+    )
+    served_digests = untrusted.check_output(fetch).split()
+    assert dict(zip(files, served_digests, strict=True)) == files
+    # A browser that accepts gzip gets the precompressed sibling, which decodes to the same bytes.
+    decoded = untrusted.check_output(
+        f"curl -sfk --compressed https://{target_address}/index.html | sha256sum | cut -d' ' -f1"
+    )
+    assert decoded == files["index.html"]
+    encoding = untrusted.check_output(
+        f"curl -sk -o /dev/null -D - -H 'Accept-Encoding: gzip' https://{target_address}/index.html"
+    ).lower()
+    assert "content-encoding: gzip" in encoding
+
+
+def headers(client, address, path):
+    raw = client.check_output(f"curl -sk -o /dev/null -D - https://{address}/{path}")
+    return {
+        name.strip().lower(): value.strip()
+        for name, _, value in (line.partition(":") for line in raw.splitlines()[1:])
+        if value
+    }
+
+
+def test_embedding_and_cache_headers(live, untrusted, target_address):
+    page = headers(untrusted, target_address, "index.html")
+    assert page["content-security-policy"] == "frame-ancestors 'self' https://portal.example.org"
+    assert "x-frame-options" not in page  # it would forbid the portal's frame (VI.e)
+    assert page["cache-control"] == "no-cache"
+    data = headers(untrusted, target_address, "GUB_2024.csv")
+    assert data["cache-control"] == "public, max-age=60"
+
+
+def test_only_modern_tls(untrusted, target_address):
+    # The client offers TLS 1.1 with every cipher it has: the server alone decides.
+    old = untrusted.run(
+        f"openssl s_client -connect {target_address}:443 -tls1_1 -cipher 'ALL:@SECLEVEL=0' "
+        "</dev/null"
+    )
+    assert old.rc != 0 and "Cipher is (NONE)" in old.stdout, old.stdout
+    for version in ("1.2", "1.3"):
+        cmd = f"curl -sk --tlsv{version} --tls-max {version} -o /dev/null https://{target_address}/"
+        assert untrusted.run(cmd).rc == 0
+
+
+def test_access_log_is_json_lines_with_the_statistics_fields(target, untrusted, target_address):
+    served(untrusted, target_address, "index.html?from=test", "-A difusor-test")
+    line = target.check_output(
+        "grep -F 'from=test' /var/log/difusor/web/access.log | grep -F difusor-test | tail -1"
+    )
+    entry = json.loads(line)
+    assert entry["request_uri"] == "/index.html?from=test"
+    assert entry["status"] == 200 and entry["request_method"] == "GET"
+    assert entry["http_user_agent"] == "difusor-test"
+    assert isinstance(entry["body_bytes_sent"], int) and isinstance(entry["request_time"], float)
+    assert {"time_iso8601", "remote_addr", "http_referer"} <= set(entry)
+
+
+def run_notice_playbook(host: str, state: str) -> subprocess.CompletedProcess:
+    env = {
+        **os.environ,
+        "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg"),
+        "ANSIBLE_ROLES_PATH": str(PROJECT / "roles"),
+        "ANSIBLE_FILTER_PLUGINS": str(PROJECT / "filter_plugins"),
+    }
+    playbook = Path(sys.executable).with_name("ansible-playbook")
+    return subprocess.run(
+        [
+            str(playbook),
+            "-i",
+            os.environ["MOLECULE_INVENTORY_FILE"],
+            str(PROJECT / "playbooks" / "notice.yml"),
+            "--limit",
+            host,
+            "-e",
+            f"notice_state={state}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=PROJECT,
+        check=False,
+    )
+
+
+def test_notice_mode_on_and_off(live, target, untrusted, target_address):
+    """V.ii.4: the notice replaces every page; turning it off shows the live cut again."""
+    on = run_notice_playbook(target.backend.host, "on")
+    assert on.returncode == 0, on.stdout[-2000:]
+    assert wait_for(lambda: notice_shown(untrusted, target_address), 10)
+    assert 'id="aviso-prep"' in served(untrusted, target_address, "GUB_2024.csv").stdout
+    assert headers(untrusted, target_address, "")["cache-control"] == "no-store"
+    assert target.file(f"{SITE}/current/index.html").exists  # the cut stays on disk
+    off = run_notice_playbook(target.backend.host, "off")
+    assert off.returncode == 0, off.stdout[-2000:]
+    assert live_cut_shown(untrusted, target_address, ident(live))
+    events = target.check_output(f"tail -2 {SITE}/journal.jsonl")
+    assert '"event": "notice_on"' in events and '"event": "notice_off"' in events
+
+
+def publish_on_target(target, cut: datetime, out: str) -> str:
+    """Make a synthetic package on the target and publish it at once (drill, forced)."""
+    archive = target.check_output(
+        f"{LIB} package generate --cut '{cut:%Y-%m-%d %H:%M}' --out {out} --rows 40"
+    )
+    target.check_output(
+        f"{LIB} package publish {archive} --root {SITE} --force --drill "
+        "--settings /etc/difusor/package.yml"
+    )
+    return cut.strftime("%Y%m%d_%H%M")
+
+
+@pytest.fixture
+def auto_notice(target):
+    """The watchdog configured to turn notice mode on by itself (restored afterwards)."""
+    target.check_output("cp /etc/difusor/web.yml /root/web.yml.saved")
+    target.check_output("sed -i 's/^auto_notice: false/auto_notice: true/' /etc/difusor/web.yml")
+    yield
+    target.check_output("mv /root/web.yml.saved /etc/difusor/web.yml")
+
+
+def test_watchdog_serves_the_notice_after_three_missed_periods(
+    live, target, untrusted, target_address, auto_notice
+):
+    """A cut 50 minutes old (the call's 45 minutes plus the 5-minute grace) is an incident."""
+    old = publish_on_target(target, NOW - timedelta(minutes=50), "/root/old-cut")
+    target.check_output("systemctl start difusor-watchdog.service")
+    assert notice_shown(untrusted, target_address)
+    status = target.check_output(f"{LIB} web status")
+    assert status.startswith(f"freshness incident: live cut {old}, age 5")
+    journal = target.check_output(f"tail -3 {SITE}/journal.jsonl")
+    assert '"event": "stale_incident"' in journal and '"by": "watchdog"' in journal
+    # A fresh cut arrives: the watchdog lifts its own notice.
+    fresh = publish_on_target(target, NOW + timedelta(hours=2), "/root/fresh-cut")
+    target.check_output("systemctl start difusor-watchdog.service")
+    assert live_cut_shown(untrusted, target_address, fresh)
+    journal = target.check_output(f"tail -2 {SITE}/journal.jsonl")
+    assert '"event": "fresh_again"' in journal and '"event": "notice_off"' in journal
+
+
+def container_state(target) -> str:
+    return target.check_output(
+        "docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.Pid}}' prep-web"
+    )
+
+
+def test_web_container_comes_back_after_a_crash(target, untrusted, target_address):
+    _, restarts, pid = container_state(target).split()
+    target.check_output(f"kill -9 {pid}")  # nginx's master dies
+    started = time.monotonic()
+
+    def back():
+        status, count, _ = container_state(target).split()
+        return status == "running" and int(count) > int(restarts)
+
+    assert wait_for(back, 30)
+    assert wait_for(lambda: served(untrusted, target_address, "").rc == 0, 30)
+    print(f"served again {time.monotonic() - started:.1f} s after the crash")
+
+
+@pytest.fixture
+def flood_banned(target, untrusted, target_address):
+    yield address_on(untrusted)
+    target.run("fail2ban-client unban --all")
+
+
+def address_on(client) -> str:
+    return client.interface("eth0", family="inet").addresses[0]
+
+
+def test_abusive_client_is_banned_while_others_are_served(
+    target, untrusted, untrusted2, target_address, flood_banned
+):
+    """II.C.c/II.C.e: a flood gets 429s, then a ban in DOCKER-USER; another visitor is served."""
+    codes = untrusted.check_output(
+        f"curl -sk -o /dev/null -w '%{{http_code}}\\n' 'https://{target_address}/?[1-200]'"
+    ).split()
+    assert codes.count("429") >= 20, f"the rate limit did not answer 429: {set(codes)}"
+
+    def banned():
+        return flood_banned in target.check_output("fail2ban-client status prep-web-flood")
+
+    assert wait_for(banned, 30)
+    assert wait_for(lambda: served(untrusted, target_address, "", "-m 3").rc != 0, 20)
+    assert "-j f2b-prep-web-flood" in target.check_output("iptables -S DOCKER-USER")
+    assert served(untrusted2, target_address, "").rc == 0
+
+
+def test_site_comes_back_after_the_server_restarts(target, untrusted, target_address):
+    container = f"{SANDBOX}-{target.backend.host}"
+    started = time.monotonic()
+    subprocess.run(["docker", "restart", container], check=True, capture_output=True)
+    assert wait_for(lambda: served(untrusted, target_address, "", "-m 3").rc == 0, 120)
+    print(f"served again {time.monotonic() - started:.1f} s after the restart began")
+    assert target.check_output("docker inspect -f '{{.State.Status}}' prep-web") == "running"
