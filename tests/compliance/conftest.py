@@ -104,3 +104,31 @@ def target_address(host, pytestconfig: pytest.Config) -> str:
     if not addresses:
         pytest.fail("cannot tell the target's address: give --target-address")
     return addresses[0]
+
+
+@pytest.fixture
+def live_cut(host, evidence, params) -> str:
+    """The cut `current` points to (YYYYMMDD_HHMM). No cut: FAIL when packages have arrived
+    (the journal exists), MANUAL before the first package (nothing to judge yet: push a drill
+    package and audit again)."""
+    from difusor.compliance import checks
+    from difusor.package.layout import CUT_ID_RE
+
+    root = params("I.H")["site_root"]
+    target = evidence.run(host, f"readlink {root}/current", sudo=True).stdout.strip()
+    name = target.rsplit("/", 1)[-1]
+    if target.startswith("releases/") and CUT_ID_RE.fullmatch(name):
+        return name
+    journal = params("V.ii.2")["journal"]
+    arrived = evidence.run(host, f"test -s {journal}", sudo=True).rc == 0
+    if arrived:
+        evidence.verdict(checks.Check(checks.FAIL, f"no live cut under {root}/current", {}))
+    evidence.verdict(
+        checks.Check(
+            checks.MANUAL,
+            f"no package has arrived yet ({journal} absent): nothing published to judge; "
+            "push a drill package and audit again",
+            {"live_cut": None},
+        )
+    )
+    return ""

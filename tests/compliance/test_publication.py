@@ -9,13 +9,7 @@ import pytest
 
 from difusor.compliance import checks
 from difusor.compliance.remote import TREE_DIGESTS, python_command
-from difusor.package.layout import CUT_ID_RE, parse_cut_id
-
-
-def live_cut(host, evidence, site_root: str) -> str:
-    target = evidence.run(host, f"readlink {site_root}/current").stdout.strip()
-    name = target.rsplit("/", 1)[-1]
-    return name if target.startswith("releases/") and CUT_ID_RE.fullmatch(name) else ""
+from difusor.package.layout import parse_cut_id
 
 
 def journal_events(host, evidence, path: str) -> list[dict]:
@@ -30,13 +24,11 @@ def journal_events(host, evidence, path: str) -> list[dict]:
 
 
 @pytest.mark.requirement("I.H")
-def test_live_cut_published(host, evidence, params):
+def test_live_cut_published(host, evidence, params, live_cut):
     """`current` points to releases/<YYYYMMDD_HHMM>: a cut is live."""
     root = params("I.H")["site_root"]
     evidence.run(host, f"ls -l {root} {root}/releases 2>&1 | tail -n 20", sudo=True)
-    cut = live_cut(host, evidence, root)
-    if not cut:
-        evidence.verdict(checks.Check(checks.FAIL, f"no live cut under {root}/current", {}))
+    cut = live_cut
     moment = parse_cut_id(cut)
     age_h = (datetime.now(UTC) - moment).total_seconds() / 3600
     evidence.verdict(
@@ -69,15 +61,11 @@ def test_publications_keep_up_in_the_window(host, evidence, params):
 
 
 @pytest.mark.requirement("VI.b")
-def test_live_cut_equals_package_manifest(host, evidence, params):
+def test_live_cut_equals_package_manifest(host, evidence, params, live_cut):
     """Every file of the live cut is the package's own (manifest), untouched; the publisher's
     precompressed copies (NAME.gz, NAME.br) decompress to exactly the listed file."""
     settings = params("VI.b")
-    root = params("I.H")["site_root"]
-    cut = live_cut(host, evidence, root)
-    if not cut:
-        evidence.verdict(checks.Check(checks.FAIL, f"no live cut under {root}/current", {}))
-    release = f"{root}/releases/{cut}"
+    release = f"{params('I.H')['site_root']}/releases/{live_cut}"
     manifest = evidence.run(host, f"cat {release}/{settings['manifest_name']}", sudo=True)
     tree = evidence.run(host, python_command(TREE_DIGESTS, release), sudo=True)
     data = json.loads(tree.stdout or "{}")

@@ -252,3 +252,16 @@ def test_access_log_lines():
     assert checks.check_access_log(["garbage"]).status == "fail"
     entry = checks.parse_access_log_line(fixture("access-log-combined.txt").splitlines()[1])
     assert entry["request"].startswith("GET /assets/data/resumen.json")
+
+
+def test_access_log_json_lines_of_the_web_role():
+    lines = fixture("access-log-json.txt").splitlines()
+    assert checks.check_access_log(lines).ok
+    entry = checks.parse_access_log_line(lines[1])
+    assert entry == {
+        "remote_addr": "203.0.113.10",
+        "time": "2024-06-02T20:15:04-06:00",
+        "request": "/assets/data/resumen.json",
+        "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
+    }
+    assert checks.parse_access_log_line("[1, 2]") is None

@@ -583,8 +583,18 @@ def parse_access_log_line(line: str) -> dict[str, str] | None:
             data = json.loads(line)
         except ValueError:
             return None
+        if not isinstance(data, dict):
+            return None
+
+        def first(*keys: str) -> str:
+            return next((str(data[key]) for key in keys if data.get(key) not in (None, "")), "")
+
+        # nginx variable names (role prep_web's JSON format) or short ones
         return {
-            key: str(data.get(key, "")) for key in ("remote_addr", "time", "request", "user_agent")
+            "remote_addr": first("remote_addr", "client"),
+            "time": first("time_iso8601", "time"),
+            "request": first("request_uri", "request", "path"),
+            "user_agent": first("http_user_agent", "user_agent"),
         }
     match = re.match(
         r'(?P<remote_addr>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<request>[^"]*)" \d{3} \S+'
