@@ -46,6 +46,7 @@ test: lint unit molecule
 
 ## demo: a sandbox host provisioned with playbooks/site.yml
 demo: setup
+	mkdir -p .difusor/images && docker save --output .difusor/images/web.tar difusor/web:latest
 	difusor sandbox up --inventory $(SANDBOX_INVENTORY)
 	ansible-playbook -i $(SANDBOX_INVENTORY) playbooks/site.yml
 	@echo

@@ -93,7 +93,10 @@ class Settings:
             default = getattr(defaults, key)
             if key in ("publish_from", "keep_until"):
                 tz = ZoneInfo(str(data.get("timezone", defaults.timezone)))
-                values[key] = parse_cut_arg(str(value), tz)
+                try:
+                    values[key] = parse_cut_arg(str(value), tz)
+                except ValueError as exc:
+                    raise DifusorError(f"package setting {key}: {exc}") from None
             elif isinstance(default, tuple):
                 if not isinstance(value, list | tuple):
                     raise DifusorError(f"package setting {key} must be a list")
