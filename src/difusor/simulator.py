@@ -314,7 +314,7 @@ def start_container(args: argparse.Namespace, password: str, say: Callable[[str]
     if args.vars_out:
         args.vars_out.parent.mkdir(parents=True, exist_ok=True)
         args.vars_out.write_text(
-            "# Written by `difusor simulate start`: the simulated electoral body's address.\n"
+            "---\n# Written by `difusor simulate start`: the simulated electoral body's address.\n"
             f"sandbox_simulator_address: {address}\n"
         )
     return address
@@ -393,7 +393,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             password,
             start=parse_start(args.start),
             every_s=args.every,
-            count=args.count,
+            count=args.count or None,  # 0: without end
             rows=args.rows,
             say=say,
         )

@@ -200,3 +200,14 @@ def test_start_time_is_checked() -> None:
     assert simulator.parse_start("2024-06-02 20:00") == datetime.fromisoformat(
         "2024-06-02T20:00:00-06:00"
     )
+
+
+def test_push_without_count_runs_without_end(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[dict] = []
+    monkeypatch.setenv("RSYNC_PASSWORD", "pw")
+    monkeypatch.setattr(simulator, "simulate", lambda *args, **kwargs: calls.append(kwargs))
+    assert simulator.main(["simulate", "push", "--target", "10.0.0.2"]) == 0
+    assert simulator.main(["simulate", "push", "--target", "10.0.0.2", "--count", "2"]) == 0
+    assert [call["count"] for call in calls] == [None, 2]
+    cuts = simulator.cut_times(parse_cut_arg("2024-06-02 20:00"), None)
+    assert len([next(cuts) for _ in range(200)]) == 200
