@@ -1,10 +1,10 @@
 """Threshold logic of the compliance checks: pure functions over command outputs.
 
 Each check takes what a command printed (os-release, meminfo, chronyc tracking, sshd -T, ufw
-status, ss ...) and the catalog's parameters, and returns a `Check`: a status (pass, fail, or
-manual when no machine can decide), a one-line summary, and the measured values that are the
-evidence. The testinfra suite (tests/compliance) runs the commands; the unit tests feed fixture
-texts. Nothing here touches a host.
+status, ss ...) and the catalog's parameters, and returns a `Check`: a status (pass, fail,
+manual when no machine can decide, na when the check does not apply now), a one-line summary,
+and the measured values that are the evidence. The testinfra suite (tests/compliance) runs the
+commands; the unit tests feed fixture texts. Nothing here touches a host.
 
 Rules chosen for the traps of the call:
 - RAM "16 GB": MemTotal (KiB, after the kernel's and firmware's reservations) must be at least
@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-PASS, FAIL, MANUAL = "pass", "fail", "manual"
+PASS, FAIL, MANUAL, NOT_APPLICABLE = "pass", "fail", "manual", "na"
 
 
 @dataclass
@@ -560,7 +560,7 @@ def check_publish_age(
     measured = {"minutes_since_last_publication": age_min, "limit_min": limit, "in_window": inside}
     if not inside:
         return Check(
-            MANUAL,
+            NOT_APPLICABLE,
             f"outside the publication window ({window[0].isoformat()} - {window[1].isoformat()}): "
             f"last publication {'never' if age_min is None else f'{age_min:.0f} min ago'}",
             measured,

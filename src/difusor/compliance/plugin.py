@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from difusor.compliance import catalog as catalog_mod
-from difusor.compliance.checks import MANUAL, Check
+from difusor.compliance.checks import MANUAL, NOT_APPLICABLE, Check
 
 MANUAL_PREFIX = "MANUAL: "
 EXCERPT_CHARS = 1200
@@ -97,11 +97,13 @@ class Evidence:
         self.items.append({"note": text})
 
     def verdict(self, check: Check) -> Check:
-        """Record a check; fail the test on FAIL, mark it MANUAL (a skip) when undecidable."""
+        """Record a check; fail the test on FAIL; MANUAL (undecidable) and N/A are skips."""
         self.summary = check.summary
         self.items.append({"measured": check.measured})
         if check.status == MANUAL:
             pytest.skip(MANUAL_PREFIX + check.summary)
+        if check.status == NOT_APPLICABLE:
+            pytest.skip(check.summary)
         assert check.ok, check.summary
         return check
 
