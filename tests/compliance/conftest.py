@@ -55,7 +55,10 @@ def reachable(host, pytestconfig: pytest.Config) -> dict[str, Any]:
             if result.rc != 0:
                 raise RuntimeError(f"`true` exited {result.rc}: {result.stderr.strip()}")
         except Exception as exc:
-            message = f"host {name} unreachable: {exc}".strip()
+            detail = exc.args[0] if exc.args else exc
+            stderr = getattr(detail, "stderr", None)  # testinfra raises with the CommandResult
+            reason = " ".join(str(stderr).split()) if stderr else str(detail)
+            message = f"host {name} unreachable: {reason}".strip()
             plugin.set_host_error(pytestconfig, message)
             pytest.exit(message, returncode=3)
         identity = {"name": name, "connection": host.backend.get_connection_type()}

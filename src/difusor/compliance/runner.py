@@ -138,11 +138,14 @@ def run_host(
     progress_file.touch()
     done = threading.Event()
 
+    def report_progress() -> None:
+        lines = progress_file.read_text().split()
+        if progress and len(lines) >= 2:
+            progress(target.name, int(lines[-2]), int(lines[-1]))
+
     def watch() -> None:
         while not done.wait(0.3):
-            lines = progress_file.read_text().split()
-            if progress and len(lines) >= 2:
-                progress(target.name, int(lines[-2]), int(lines[-1]))
+            report_progress()
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
@@ -160,6 +163,7 @@ def run_host(
     finally:
         done.set()
         watcher.join()
+        report_progress()
     data: dict[str, Any] = {}
     if results.exists():
         data = json.loads(results.read_text(encoding="utf-8"))
