@@ -103,7 +103,12 @@ def target_address(host, pytestconfig: pytest.Config) -> str:
     spec = getattr(backend, "host", None)
     if backend.NAME in ("ssh", "paramiko", "safe-ssh") and getattr(spec, "name", None):
         return spec.name
-    addresses = host.run("hostname -I").stdout.split()
+    # docker://, local://: the address of the interface of the default route (not docker0)
+    route = host.run("ip -4 -o route show default").stdout.split()
+    device = route[route.index("dev") + 1] if "dev" in route else ""
+    shown = host.run(f"ip -4 -o addr show dev {device} scope global").stdout if device else ""
+    addresses = [word.split("/")[0] for word in shown.split() if "/" in word and "." in word]
+    addresses += host.run("hostname -I").stdout.split()
     if not addresses:
         pytest.fail("cannot tell the target's address: give --target-address")
     return addresses[0]
