@@ -130,12 +130,11 @@ def live_cut(host, evidence, params) -> str:
     journal = params("V.ii.2")["journal"]
     arrived = evidence.run(host, f"test -s {journal}", sudo=True).rc == 0
     if arrived:
-        evidence.verdict(checks.Check(checks.FAIL, f"no live cut under {root}/current", {}))
+        evidence.verdict(checks.Check(checks.FAIL, checks.msg("no_live_cut", root=root), {}))
     evidence.verdict(
         checks.Check(
             checks.MANUAL,
-            f"no package has arrived yet ({journal} absent): nothing published to judge; "
-            "push a drill package and audit again",
+            checks.msg("no_package_yet", journal=journal),
             {"live_cut": None},
         )
     )

@@ -16,7 +16,7 @@ def test_docker_running(host, evidence):
     evidence.verdict(
         checks.Check(
             checks.PASS if ok else checks.FAIL,
-            f"docker.service {active}; engine {info.stdout.strip() or 'does not answer'}",
+            checks.msg("docker", state=active, engine=info.stdout.strip() or "-"),
             {"service": active, "engine": info.stdout.strip()},
         )
     )

@@ -60,9 +60,13 @@ def test_link_speed(host, evidence, params):
     evidence.verdict(
         checks.Check(
             checks.MANUAL,
-            f"interface {interface or '?'}: link {mbps or 'unknown'} Mb/s "
-            f"({duplex.stdout.strip() or 'duplex unknown'}); the contracted "
-            f"{params('II.C.a')['link_mbps']} Mbps symmetric bandwidth needs the provider's proof",
+            checks.msg(
+                "link",
+                interface=interface or "?",
+                mbps=mbps or "?",
+                duplex=duplex.stdout.strip() or "?",
+                required=params("II.C.a")["link_mbps"],
+            ),
             {"interface": interface, "link_mbps": mbps, "duplex": duplex.stdout.strip()},
         )
     )

@@ -39,7 +39,7 @@ def test_intrusion_prevention(host, evidence):
     evidence.verdict(
         checks.Check(
             checks.PASS if ok else checks.FAIL,
-            f"fail2ban {active}; sshd jail {'present' if jail.rc == 0 else 'missing'}",
+            checks.msg("fail2ban", state=active, jail=jail.rc == 0),
             {"fail2ban": active, "sshd_jail": jail.rc == 0},
         )
     )
@@ -69,8 +69,14 @@ def test_ports_from_trusted_vantage(port, trusted_vantage, target_address, evide
     evidence.verdict(
         checks.Check(
             checks.PASS if opened else checks.FAIL,
-            f"{target_address}:{port}/tcp from the trusted vantage: "
-            f"{'open' if opened else 'closed'}, expected open",
+            checks.msg(
+                "probe",
+                address=target_address,
+                port=port,
+                side="trusted",
+                seen="open" if opened else "closed",
+                expected="open",
+            ),
             {"port": port, "open": opened, "expected": "open"},
         )
     )
@@ -88,8 +94,14 @@ def test_ports_from_untrusted_vantage(port, untrusted_vantage, target_address, e
     evidence.verdict(
         checks.Check(
             checks.PASS if opened == expected else checks.FAIL,
-            f"{target_address}:{port}/tcp from the untrusted vantage: "
-            f"{'open' if opened else 'closed'}, expected {'open' if expected else 'closed'}",
+            checks.msg(
+                "probe",
+                address=target_address,
+                port=port,
+                side="untrusted",
+                seen="open" if opened else "closed",
+                expected="open" if expected else "closed",
+            ),
             {"port": port, "open": opened, "expected": "open" if expected else "closed"},
         )
     )
@@ -103,7 +115,7 @@ def test_portal_certificate(
     """The portal URL is defined and its HTTPS certificate is valid for it (seen from outside)."""
     url = pytestconfig.getoption("portal_url")
     if not url:
-        evidence.verdict(checks.Check(checks.FAIL, "no portal URL given (--portal-url)", {}))
+        evidence.verdict(checks.Check(checks.FAIL, checks.msg("portal_no_url"), {}))
     vantage = untrusted_vantage or trusted_vantage
     if vantage is None:
         pytest.skip("no vantage point given: certificate not probed")
@@ -125,8 +137,16 @@ def test_portal_certificate(
     evidence.verdict(
         checks.Check(
             checks.PASS if ok else checks.FAIL,
-            f"{url} via {target_address}: curl rc {fetch.rc} {fetch.stdout.strip()} "
-            f"{quiet_stderr(fetch).strip()[:160]}; valid for {days} more days: {expiry.rc == 0}",
+            checks.msg(
+                "portal_cert",
+                url=url,
+                address=target_address,
+                rc=fetch.rc,
+                out=fetch.stdout.strip(),
+                err=" ".join(quiet_stderr(fetch).split())[:160],
+                days=days,
+                valid=expiry.rc == 0,
+            ),
             {"url": url, "curl_rc": fetch.rc, "certificate": expiry.stdout.strip()},
         )
     )

@@ -34,7 +34,7 @@ def test_live_cut_published(host, evidence, params, live_cut):
     evidence.verdict(
         checks.Check(
             checks.PASS,
-            f"live cut {cut} ({moment.isoformat()}), {age_h:.1f} h old",
+            checks.msg("live_cut", cut=cut, moment=moment.isoformat(), hours=age_h),
             {"cut": cut, "cut_age_hours": round(age_h, 1)},
         )
     )
@@ -95,9 +95,13 @@ def test_failures_are_journaled(host, evidence, params):
         evidence.verdict(
             checks.Check(
                 checks.PASS if ok else checks.FAIL,
-                f"no journal {path} yet; releases: {releases.split() or 'none'}; "
-                f"{unit} {'active' if waiting else 'inactive'}"
-                + ("; the journal starts with the first arrival" if ok else ""),
+                checks.msg(
+                    "journal_absent_ok" if ok else "journal_absent",
+                    path=path,
+                    releases=releases.split() or "-",
+                    unit=unit,
+                    state="active" if waiting else "inactive",
+                ),
                 {"journal": False, "ingest_waiting": waiting},
             )
         )
@@ -110,7 +114,7 @@ def test_failures_are_journaled(host, evidence, params):
     evidence.verdict(
         checks.Check(
             checks.PASS,
-            f"journal {path}: {len(events)} recent events, {failures} failures recorded",
+            checks.msg("journal", path=path, events=len(events), failures=failures),
             {"events": counts},
         )
     )
@@ -136,8 +140,15 @@ def test_package_receiver(host, evidence, params):
     evidence.verdict(
         checks.Check(
             checks.PASS if ok else checks.FAIL,
-            f"rsync {rsync.stdout.strip()}, listening on {settings['rsync_port']}: "
-            f"{bool(listening.strip())}, modules {modules}; {settings['ingest_unit']} {unit}",
+            checks.msg(
+                "receiver",
+                state=rsync.stdout.strip(),
+                port=settings["rsync_port"],
+                listening=bool(listening.strip()),
+                modules=modules,
+                unit=settings["ingest_unit"],
+                unit_state=unit,
+            ),
             {"modules": modules, "ingest_unit": unit},
         )
     )
@@ -152,7 +163,9 @@ def test_notice_events(host, evidence, params):
     evidence.verdict(
         checks.Check(
             checks.MANUAL,
-            "journal: " + ", ".join(f"{kind} {count}" for kind, count in counts.items()),
+            checks.msg(
+                "notice_events", counts=", ".join(f"{kind} {n}" for kind, n in counts.items())
+            ),
             counts,
         )
     )

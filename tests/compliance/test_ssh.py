@@ -25,8 +25,14 @@ def test_operator_account_can_log_in(host, evidence, params):
     evidence.verdict(
         checks.Check(
             checks.PASS if ok else checks.FAIL,
-            f"{user}: exists {account.exists}, shell {account.shell if account.exists else '-'}, "
-            f"authorized keys {keys.rc == 0}, password set {has_password}",
+            checks.msg(
+                "operator",
+                user=user,
+                exists=account.exists,
+                shell=account.shell if account.exists else "-",
+                keys=keys.rc == 0,
+                password=has_password,
+            ),
             {"user": user, "keys": keys.rc == 0, "password": has_password},
         )
     )

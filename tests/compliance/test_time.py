@@ -26,7 +26,7 @@ def test_host_time_zone(host, evidence, params):
     evidence.verdict(
         checks.Check(
             checks.PASS if ok else checks.FAIL,
-            f"time zone {shown}; expected {zone}",
+            checks.msg("host_tz", shown=shown, zone=zone),
             {"timezone": shown},
         )
     )
@@ -52,7 +52,7 @@ def test_outbound_ntp_allowed(host, evidence, params):
     evidence.verdict(
         checks.Check(
             checks.PASS if default_out or rule else checks.FAIL,
-            f"outgoing default allow: {default_out}; rule {port}/udp ALLOW OUT: {rule}",
+            checks.msg("ntp_out", default=default_out, port=port, rule=rule),
             {"default_outgoing_allow": default_out, "rule": rule},
         )
     )

@@ -30,7 +30,12 @@ def test_https_answers(host, evidence):
     evidence.verdict(
         checks.Check(
             checks.PASS if code == "200" else checks.FAIL,
-            f"GET {BASE}/ -> {code or 'no answer'} {quiet_stderr(result).strip()[:200]}",
+            checks.msg(
+                "https",
+                url=f"{BASE}/",
+                code=code or "-",
+                err=" ".join(quiet_stderr(result).split())[:200],
+            ),
             {"status": code},
         )
     )
@@ -47,7 +52,7 @@ def test_http_redirects_to_https(host, evidence):
     evidence.verdict(
         checks.Check(
             checks.PASS if ok else checks.FAIL,
-            f"GET http://127.0.0.1/ -> {code or 'no answer'} {location}".strip(),
+            checks.msg("redirect", url="http://127.0.0.1/", code=code or "-", location=location),
             {"status": code, "location": location},
         )
     )
@@ -76,7 +81,9 @@ def test_embedding_policy_header(host, evidence, params):
     evidence.verdict(
         checks.Check(
             checks.PASS if found else checks.FAIL,
-            f"{settings['header']}: {found[0] if found else 'no ' + settings['directive']}",
+            checks.msg("csp_ok", header=settings["header"], policy=found[0])
+            if found
+            else checks.msg("csp_no", header=settings["header"], directive=settings["directive"]),
             {"policy": policy},
         )
     )
@@ -97,7 +104,7 @@ def test_served_files_equal_release(host, evidence, params, live_cut):
         if len(digest) == 64 and name:
             listed[name.removeprefix("./")] = digest.lower()
     if not listed:
-        evidence.verdict(checks.Check(checks.FAIL, f"no manifest in the live cut {cut!r}", {}))
+        evidence.verdict(checks.Check(checks.FAIL, checks.msg("served_no_manifest", cut=cut), {}))
     fetched = json.loads(
         evidence.run(host, python_command(FETCH_DIGESTS, f"{BASE}/", *sorted(listed))).stdout
         or "{}"
@@ -106,8 +113,12 @@ def test_served_files_equal_release(host, evidence, params, live_cut):
     evidence.verdict(
         checks.Check(
             checks.PASS if not different else checks.FAIL,
-            f"{len(listed) - len(different)}/{len(listed)} files served identical to the release"
-            + (f"; different: {different[:5]}" if different else ""),
+            checks.msg(
+                "served_diff" if different else "served",
+                same=len(listed) - len(different),
+                total=len(listed),
+                different=different[:5],
+            ),
             {"different": {path: fetched.get(path) for path in different[:20]}},
         )
     )

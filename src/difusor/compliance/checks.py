@@ -29,21 +29,34 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from difusor.compliance.messages import check_text
+
 PASS, FAIL, MANUAL, NOT_APPLICABLE = "pass", "fail", "manual", "na"
+
+
+def msg(key: str, **values: Any) -> dict[str, Any]:
+    """A sentence of messages.CHECK_TEXTS with its values: rendered in the report's language."""
+    return {"key": key, "values": values}
 
 
 @dataclass
 class Check:
     status: str
-    summary: str
+    summary: Any  # a msg(...) (or plain text); the English text after init
     measured: dict[str, Any] = field(default_factory=dict)
+    message: dict[str, Any] | None = None
+
+    def __post_init__(self) -> None:
+        if isinstance(self.summary, dict):
+            self.message = self.summary
+            self.summary = check_text(self.summary["key"], self.summary["values"], "en")
 
     @property
     def ok(self) -> bool:
         return self.status == PASS
 
 
-def _verdict(ok: bool, summary: str, measured: dict[str, Any]) -> Check:
+def _verdict(ok: bool, summary: Any, measured: dict[str, Any]) -> Check:
     return Check(PASS if ok else FAIL, summary, measured)
 
 
@@ -76,12 +89,15 @@ def check_os(os_release: dict[str, str], params: dict[str, Any]) -> Check:
     lts = [str(item) for item in params.get("lts_versions", [])]
     recommended = str(params.get("recommended_version", ""))
     if os_id not in allowed_ids:
-        return Check(FAIL, f"{pretty}: not {'/'.join(allowed_ids)}", measured)
+        return Check(
+            FAIL, msg("os_not_allowed", pretty=pretty, ids="/".join(allowed_ids)), measured
+        )
     is_lts = version in lts and "LTS" in os_release.get("VERSION", "LTS")
     if not is_lts:
-        return Check(FAIL, f"{pretty}: not a stable LTS release ({', '.join(lts)})", measured)
-    note = "recommended" if version == recommended else f"supported; {recommended} recommended"
-    return Check(PASS, f"{pretty} ({note})", measured)
+        return Check(FAIL, msg("os_not_lts", pretty=pretty, lts=", ".join(lts)), measured)
+    if version == recommended:
+        return Check(PASS, msg("os_recommended", pretty=pretty), measured)
+    return Check(PASS, msg("os_supported", pretty=pretty, recommended=recommended), measured)
 
 
 # --- hardware ------------------------------------------------------------------------------
@@ -107,9 +123,12 @@ def check_ram(memtotal_kib: int, params: dict[str, Any]) -> Check:
         "MemTotal_GiB": round(total / 2**30, 2),
         "threshold_bytes": int(minimum),
     }
-    summary = (
-        f"MemTotal {total / 10**9:.2f} GB ({total / 2**30:.2f} GiB); "
-        f"required >= {params['min_ram_gb']} GB = {minimum / 2**30:.2f} GiB"
+    summary = msg(
+        "ram",
+        gb=total / 10**9,
+        gib=total / 2**30,
+        min=params["min_ram_gb"],
+        min_gib=minimum / 2**30,
     )
     return _verdict(total >= minimum, summary, measured)
 
@@ -147,13 +166,14 @@ def check_cpu(cores: int, ghz: float | None, source: str, params: dict[str, Any]
     min_cores, min_ghz = int(params["min_cores"]), float(params["min_ghz"])
     measured = {"cpus": cores, "max_ghz": ghz, "frequency_source": source}
     if cores < min_cores:
-        freq = f"{ghz:.2f} GHz" if ghz else "frequency unknown"
-        return Check(FAIL, f"{cores} CPUs ({freq}); required >= {min_cores}", measured)
+        if ghz:
+            return Check(FAIL, msg("cpu_few", cores=cores, ghz=ghz, min_cores=min_cores), measured)
+        return Check(FAIL, msg("cpu_few_unknown", cores=cores, min_cores=min_cores), measured)
     if ghz is None:
-        return Check(MANUAL, f"{cores} CPUs; frequency unknown ({source})", measured)
+        return Check(MANUAL, msg("cpu_unknown", cores=cores, source=source), measured)
     return _verdict(
         ghz >= min_ghz,
-        f"{cores} CPUs at {ghz:.2f} GHz max ({source}); required {min_cores} x {min_ghz} GHz",
+        msg("cpu", cores=cores, ghz=ghz, source=source, min_cores=min_cores, min_ghz=min_ghz),
         measured,
     )
 
@@ -167,22 +187,17 @@ def check_disk(size_bytes: int, rotational: str | None, virt: str, params: dict[
         "rotational": rotational,
         "virtualization": virt or "none",
     }
-    size_text = f"{size_bytes / 10**9:.1f} GB (decimal); required >= {params['min_disk_gb']} GB"
+    size = {"gb": size_bytes / 10**9, "min": params["min_disk_gb"]}
     if size_bytes < minimum:
-        return Check(FAIL, size_text, measured)
+        return Check(FAIL, msg("disk_small", **size), measured)
     if rotational == "0":
-        return Check(PASS, f"{size_text}; solid state (rotational=0)", measured)
+        return Check(PASS, msg("disk_ssd", **size), measured)
     virtual = bool(virt) and virt != "none"
     if rotational is None:
-        return Check(MANUAL, f"{size_text}; disk type unknown ({virt or 'no device'})", measured)
+        return Check(MANUAL, msg("disk_unknown", virt=virt or "-", **size), measured)
     if virtual:
-        return Check(
-            MANUAL,
-            f"{size_text}; rotational=1 in a {virt} guest: the hypervisor may hide an SSD, "
-            "the provider's specification decides",
-            measured,
-        )
-    return Check(FAIL, f"{size_text}; rotational disk (rotational=1) on bare metal", measured)
+        return Check(MANUAL, msg("disk_vm_rotational", virt=virt, **size), measured)
+    return Check(FAIL, msg("disk_hdd", **size), measured)
 
 
 # --- time ----------------------------------------------------------------------------------
@@ -192,10 +207,12 @@ def check_tz_offset(printed: str, params: dict[str, Any]) -> Check:
     """`TZ=<zone> date -d '<probe>' +%z` must print the expected offset (-0600 in June 2024)."""
     offset = printed.strip()
     expected = str(params["tz_expected_offset"])
-    summary = (
-        f"{params['timezone']} at {params['tz_probe_utc']}: {offset or '(nothing)'}, "
-        f"expected {expected}"
-        + ("" if offset == expected else " (tzdata older than 2022: daylight saving still on)")
+    summary = msg(
+        "tz_ok" if offset == expected else "tz_bad",
+        zone=params["timezone"],
+        probe=params["tz_probe_utc"],
+        offset=offset or "-",
+        expected=expected,
     )
     return _verdict(offset == expected, summary, {"offset": offset, "expected": expected})
 
@@ -224,15 +241,13 @@ def check_chrony(tracking: str, params: dict[str, Any]) -> Check:
     }
     synced = not reference.startswith("00000000") and stratum > 0 and leap == "Normal"
     if not synced:
-        return Check(FAIL, f"not synchronized (Reference ID {reference or '?'}, {leap})", measured)
+        return Check(FAIL, msg("chrony_unsynced", reference=reference or "?", leap=leap), measured)
     limit = float(params.get("max_offset_ms", 100))
     if offset_ms is None or offset_ms > limit:
-        return Check(
-            FAIL, f"synchronized to {reference} but offset {offset_ms} ms > {limit}", measured
-        )
-    return Check(
-        PASS, f"synchronized to {reference}, stratum {stratum}, offset {offset_ms:.3f} ms", measured
-    )
+        summary = msg("chrony_offset", reference=reference, offset=offset_ms, limit=limit)
+        return Check(FAIL, summary, measured)
+    summary = msg("chrony_ok", reference=reference, stratum=stratum, offset=offset_ms)
+    return Check(PASS, summary, measured)
 
 
 # --- ssh and privileges --------------------------------------------------------------------
@@ -271,7 +286,7 @@ def check_sshd(config: dict[str, list[str]], params: dict[str, Any]) -> Check:
     }
     port = int(params.get("port", 22))
     ok = port in ports and bool(methods)
-    summary = f"sshd on port(s) {ports or '?'}; methods: {', '.join(methods) or 'none'}"
+    summary = msg("sshd", ports=ports or "?", methods=", ".join(methods) or "-")
     return _verdict(ok, summary, measured)
 
 
@@ -285,8 +300,8 @@ def check_sudo(listing: str, user: str) -> Check:
     ]
     measured = {"user": user, "rules": rules, "nopasswd": any("NOPASSWD" in r for r in grants)}
     if grants:
-        return Check(PASS, f"{user} may run any command as root: {grants[0]}", measured)
-    return Check(FAIL, f"{user} has no rule granting ALL as root", measured)
+        return Check(PASS, msg("sudo_ok", user=user, rule=grants[0]), measured)
+    return Check(FAIL, msg("sudo_no", user=user), measured)
 
 
 # --- firewall and sockets ------------------------------------------------------------------
@@ -378,30 +393,34 @@ def check_firewall(status: UfwStatus, params: dict[str, Any]) -> Check:
     }
     problems = []
     if not status.active:
-        problems.append("ufw is not active")
+        problems.append(msg("fw_inactive"))
     if status.default_incoming not in ("deny", "reject"):
-        problems.append(f"default incoming policy is {status.default_incoming or 'unknown'}")
+        problems.append(msg("fw_default", policy=status.default_incoming or "?"))
     for port in public:
         if "Anywhere" not in allowed.get(port, set()):
-            problems.append(f"{port}/tcp not open to any source")
+            problems.append(msg("fw_public_closed", port=port))
     for port in trusted:
         sources = allowed.get(port, set())
         if "Anywhere" in sources:
-            problems.append(f"{port}/tcp open to any source (trusted sources only)")
+            problems.append(msg("fw_trusted_open", port=port))
         elif not sources:
-            problems.append(f"{port}/tcp allowed from no source")
+            problems.append(msg("fw_trusted_none", port=port))
     extra = sorted(
         port
         for port, sources in allowed.items()
         if "Anywhere" in sources and port not in public and port not in trusted
     )
     if extra:
-        problems.append(f"other ports open to any source: {extra}")
-    measured["problems"] = problems
+        problems.append(msg("fw_other_open", ports=extra))
     if problems:
-        return Check(FAIL, "; ".join(problems), measured)
-    trusted_text = ", ".join(f"{port} from {'/'.join(sorted(allowed[port]))}" for port in trusted)
-    return Check(PASS, f"deny by default; {public} from anywhere; {trusted_text}", measured)
+        check = Check(FAIL, msg("join", parts=problems), measured)
+        measured["problems"] = check.summary.split("; ")
+        return check
+    measured["problems"] = []
+    trusted_text = [
+        msg("fw_from", port=port, sources="/".join(sorted(allowed[port]))) for port in trusted
+    ]
+    return Check(PASS, msg("fw_ok", public=public, trusted=trusted_text), measured)
 
 
 def parse_ss_listening(text: str) -> list[tuple[str, int]]:
@@ -444,9 +463,12 @@ def check_exposure(
         "allowed_but_not_listening": not_listening,
         "unexpected": unexpected,
     }
-    summary = (
-        f"listening {exposed_ports}; reachable {reachable}; blocked by the firewall {blocked}"
-        + (f"; nothing listens on {not_listening}" if not_listening else "")
+    summary = msg(
+        "exposure_idle" if not_listening else "exposure",
+        listening=exposed_ports,
+        reachable=reachable,
+        blocked=blocked,
+        idle=not_listening,
     )
     return _verdict(not unexpected, summary, measured)
 
@@ -468,13 +490,8 @@ def check_public_ip(addresses: list[str]) -> Check:
     public = [a for a in addresses if ipaddress.ip_address(a).is_global]
     measured = {"addresses": addresses, "public": public}
     if public:
-        return Check(PASS, f"public address(es): {', '.join(public)}", measured)
-    return Check(
-        FAIL,
-        f"no public address on any interface ({', '.join(addresses) or 'none'}); behind a 1:1 "
-        "NAT, show the provider's assignment and waive",
-        measured,
-    )
+        return Check(PASS, msg("public_ip_ok", public=", ".join(public)), measured)
+    return Check(FAIL, msg("public_ip_no", addresses=", ".join(addresses) or "-"), measured)
 
 
 # --- publication ---------------------------------------------------------------------------
@@ -521,24 +538,20 @@ def compare_manifest(
         "not_in_manifest": foreign,
     }
     if not listed:
-        return Check(FAIL, f"no usable {manifest_name} in the live cut", measured)
+        return Check(FAIL, msg("manifest_none", name=manifest_name), measured)
     problems = [
-        f"{what}: {', '.join(items[:5])}" + (" ..." if len(items) > 5 else "")
-        for what, items in (
-            ("changed", changed),
-            ("missing", missing),
-            ("not in the manifest", foreign),
+        msg(key, paths=", ".join(items[:5]) + (" ..." if len(items) > 5 else ""))
+        for key, items in (
+            ("manifest_changed", changed),
+            ("manifest_missing", missing),
+            ("manifest_foreign", foreign),
         )
         if items
     ]
     if problems:
-        return Check(FAIL, "; ".join(problems), measured)
-    return Check(
-        PASS,
-        f"{len(listed)} files equal to {manifest_name}; {len(siblings)} precompressed copies "
-        "decompress to the listed content",
-        measured,
-    )
+        return Check(FAIL, msg("join", parts=problems), measured)
+    summary = msg("manifest_ok", count=len(listed), name=manifest_name, siblings=len(siblings))
+    return Check(PASS, summary, measured)
 
 
 def page_shows_cut(html: str, cut: datetime, formats: list[str]) -> Check:
@@ -547,8 +560,8 @@ def page_shows_cut(html: str, cut: datetime, formats: list[str]) -> Check:
     found = [text for text in shown if text in html]
     measured = {"expected_any_of": shown, "found": found}
     if found:
-        return Check(PASS, f"the page shows the cut: {found[0]}", measured)
-    return Check(FAIL, f"the page shows none of {shown}", measured)
+        return Check(PASS, msg("page_cut_ok", shown=found[0]), measured)
+    return Check(FAIL, msg("page_cut_no", expected=shown), measured)
 
 
 def check_publish_age(
@@ -559,20 +572,15 @@ def check_publish_age(
     inside = window[0] <= now <= window[1]
     measured = {"minutes_since_last_publication": age_min, "limit_min": limit, "in_window": inside}
     if not inside:
-        return Check(
-            NOT_APPLICABLE,
-            f"outside the publication window ({window[0].isoformat()} - {window[1].isoformat()}): "
-            f"last publication {'never' if age_min is None else f'{age_min:.0f} min ago'}",
-            measured,
+        last = msg("age_never") if age_min is None else msg("age_minutes", minutes=age_min)
+        summary = msg(
+            "age_outside", start=window[0].isoformat(), end=window[1].isoformat(), last=last
         )
+        return Check(NOT_APPLICABLE, summary, measured)
     if age_min is None:
-        return Check(FAIL, "no publication recorded in the journal", measured)
-    return _verdict(
-        age_min <= limit,
-        f"last publication {age_min:.1f} min ago; limit {limit:.0f} min "
-        f"(updates every {params['update_period_min']} min)",
-        measured,
-    )
+        return Check(FAIL, msg("age_none"), measured)
+    summary = msg("age", minutes=age_min, limit=limit, period=params["update_period_min"])
+    return _verdict(age_min <= limit, summary, measured)
 
 
 def parse_access_log_line(line: str) -> dict[str, str] | None:
@@ -610,12 +618,7 @@ def check_access_log(lines: list[str]) -> Check:
     complete = [e for e in parsed if e["remote_addr"] and e["time"] and e["request"]]
     measured = {"lines_read": len(lines), "parsed": len(parsed), "complete": len(complete)}
     if not lines:
-        return Check(FAIL, "no access log lines found", measured)
+        return Check(FAIL, msg("log_none"), measured)
     if not complete:
-        return Check(FAIL, "access log lines lack client, time or request", measured)
-    return Check(
-        PASS,
-        f"{len(complete)}/{len(lines)} sampled lines carry client, time and page "
-        "(visitors, pages, list of pages, time on site derive from them)",
-        measured,
-    )
+        return Check(FAIL, msg("log_incomplete"), measured)
+    return Check(PASS, msg("log_ok", complete=len(complete), lines=len(lines)), measured)

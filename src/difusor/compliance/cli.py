@@ -151,7 +151,7 @@ def run_audit(args: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[Path
             targets, options, out.resolve() / "runs", args.parallel, bar.update
         )
     hosts = [
-        model.host_entry({"name": t.name, "url": t.url}, data, catalog, waivers)
+        model.host_entry({"name": t.name, "url": t.url}, data, catalog, waivers, args.lang)
         for t, data in zip(targets, results, strict=True)
     ]
     report = model.build(

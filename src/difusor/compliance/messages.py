@@ -127,3 +127,311 @@ class Messages:
 
     def test_status(self, status: str) -> str:
         return self(f"test_{status}")
+
+
+# What the checks measured, one sentence per outcome (difusor.compliance.checks.msg keys).
+CHECK_TEXTS: dict[str, dict[str, str]] = {
+    "join": {"es": "{parts}", "en": "{parts}"},
+    "os_not_allowed": {"es": "{pretty}: no es {ids}", "en": "{pretty}: not {ids}"},
+    "os_not_lts": {
+        "es": "{pretty}: no es una versión estable LTS ({lts})",
+        "en": "{pretty}: not a stable LTS release ({lts})",
+    },
+    "os_recommended": {"es": "{pretty} (la recomendada)", "en": "{pretty} (recommended)"},
+    "os_supported": {
+        "es": "{pretty} (aceptada; se recomienda {recommended})",
+        "en": "{pretty} (supported; {recommended} recommended)",
+    },
+    "ram": {
+        "es": "MemTotal {gb:.2f} GB ({gib:.2f} GiB); se requiere >= {min} GB = {min_gib:.2f} GiB",
+        "en": "MemTotal {gb:.2f} GB ({gib:.2f} GiB); required >= {min} GB = {min_gib:.2f} GiB",
+    },
+    "cpu_few": {
+        "es": "{cores} CPU ({ghz:.2f} GHz); se requieren >= {min_cores}",
+        "en": "{cores} CPUs ({ghz:.2f} GHz); required >= {min_cores}",
+    },
+    "cpu_few_unknown": {
+        "es": "{cores} CPU (frecuencia desconocida); se requieren >= {min_cores}",
+        "en": "{cores} CPUs (frequency unknown); required >= {min_cores}",
+    },
+    "cpu_unknown": {
+        "es": "{cores} CPU; frecuencia desconocida ({source})",
+        "en": "{cores} CPUs; frequency unknown ({source})",
+    },
+    "cpu": {
+        "es": "{cores} CPU a {ghz:.2f} GHz máx. ({source}); se requieren {min_cores} x "
+        "{min_ghz} GHz",
+        "en": "{cores} CPUs at {ghz:.2f} GHz max ({source}); required {min_cores} x {min_ghz} GHz",
+    },
+    "disk_small": {
+        "es": "{gb:.1f} GB (decimales); se requieren >= {min} GB",
+        "en": "{gb:.1f} GB (decimal); required >= {min} GB",
+    },
+    "disk_ssd": {
+        "es": "{gb:.1f} GB (decimales), >= {min} GB; estado sólido (rotational=0)",
+        "en": "{gb:.1f} GB (decimal), >= {min} GB; solid state (rotational=0)",
+    },
+    "disk_unknown": {
+        "es": "{gb:.1f} GB (decimales), >= {min} GB; tipo de disco desconocido ({virt})",
+        "en": "{gb:.1f} GB (decimal), >= {min} GB; disk type unknown ({virt})",
+    },
+    "disk_vm_rotational": {
+        "es": "{gb:.1f} GB (decimales), >= {min} GB; rotational=1 en una VM {virt}: el hipervisor "
+        "puede ocultar un SSD, decide la ficha del proveedor",
+        "en": "{gb:.1f} GB (decimal), >= {min} GB; rotational=1 in a {virt} guest: the hypervisor "
+        "may hide an SSD, the provider's specification decides",
+    },
+    "disk_hdd": {
+        "es": "{gb:.1f} GB (decimales); disco rotacional (rotational=1) en equipo físico",
+        "en": "{gb:.1f} GB (decimal); rotational disk (rotational=1) on bare metal",
+    },
+    "tz_ok": {
+        "es": "{zone} el {probe}: {offset}, se espera {expected}",
+        "en": "{zone} at {probe}: {offset}, expected {expected}",
+    },
+    "tz_bad": {
+        "es": "{zone} el {probe}: {offset}, se espera {expected} (tzdata anterior a 2022: aún con "
+        "horario de verano)",
+        "en": "{zone} at {probe}: {offset}, expected {expected} (tzdata older than 2022: daylight "
+        "saving still on)",
+    },
+    "chrony_unsynced": {
+        "es": "no sincronizado (Reference ID {reference}, {leap})",
+        "en": "not synchronized (Reference ID {reference}, {leap})",
+    },
+    "chrony_offset": {
+        "es": "sincronizado con {reference} pero desfase {offset} ms > {limit}",
+        "en": "synchronized to {reference} but offset {offset} ms > {limit}",
+    },
+    "chrony_ok": {
+        "es": "sincronizado con {reference}, estrato {stratum}, desfase {offset:.3f} ms",
+        "en": "synchronized to {reference}, stratum {stratum}, offset {offset:.3f} ms",
+    },
+    "sshd": {
+        "es": "sshd en puerto(s) {ports}; métodos: {methods}",
+        "en": "sshd on port(s) {ports}; methods: {methods}",
+    },
+    "sudo_ok": {
+        "es": "{user} puede ejecutar cualquier comando como root: {rule}",
+        "en": "{user} may run any command as root: {rule}",
+    },
+    "sudo_no": {
+        "es": "{user} no tiene una regla que conceda ALL como root",
+        "en": "{user} has no rule granting ALL as root",
+    },
+    "fw_inactive": {"es": "ufw no está activo", "en": "ufw is not active"},
+    "fw_default": {
+        "es": "la política de entrada por omisión es {policy}",
+        "en": "default incoming policy is {policy}",
+    },
+    "fw_public_closed": {
+        "es": "{port}/tcp no está abierto a cualquier origen",
+        "en": "{port}/tcp not open to any source",
+    },
+    "fw_trusted_open": {
+        "es": "{port}/tcp abierto a cualquier origen (sólo debe ser de confianza)",
+        "en": "{port}/tcp open to any source (trusted sources only)",
+    },
+    "fw_trusted_none": {
+        "es": "{port}/tcp no se permite desde ningún origen",
+        "en": "{port}/tcp allowed from no source",
+    },
+    "fw_other_open": {
+        "es": "otros puertos abiertos a cualquier origen: {ports}",
+        "en": "other ports open to any source: {ports}",
+    },
+    "fw_ok": {
+        "es": "entrada denegada por omisión; {public} desde cualquier origen; {trusted}",
+        "en": "deny by default; {public} from anywhere; {trusted}",
+    },
+    "fw_from": {"es": "{port} desde {sources}", "en": "{port} from {sources}"},
+    "exposure": {
+        "es": "en escucha {listening}; alcanzables {reachable}; bloqueados por el firewall "
+        "{blocked}",
+        "en": "listening {listening}; reachable {reachable}; blocked by the firewall {blocked}",
+    },
+    "exposure_idle": {
+        "es": "en escucha {listening}; alcanzables {reachable}; bloqueados por el firewall "
+        "{blocked}; nada escucha en {idle}",
+        "en": "listening {listening}; reachable {reachable}; blocked by the firewall {blocked}; "
+        "nothing listens on {idle}",
+    },
+    "public_ip_ok": {
+        "es": "dirección(es) pública(s): {public}",
+        "en": "public address(es): {public}",
+    },
+    "public_ip_no": {
+        "es": "ninguna interfaz tiene dirección pública ({addresses}); detrás de un NAT 1:1, "
+        "muestre la asignación del proveedor y dispénselo",
+        "en": "no public address on any interface ({addresses}); behind a 1:1 NAT, show the "
+        "provider's assignment and waive",
+    },
+    "manifest_none": {
+        "es": "no hay un {name} utilizable en el corte vivo",
+        "en": "no usable {name} in the live cut",
+    },
+    "manifest_changed": {"es": "modificados: {paths}", "en": "changed: {paths}"},
+    "manifest_missing": {"es": "faltan: {paths}", "en": "missing: {paths}"},
+    "manifest_foreign": {
+        "es": "no están en el manifiesto: {paths}",
+        "en": "not in the manifest: {paths}",
+    },
+    "manifest_ok": {
+        "es": "{count} archivos iguales a {name}; {siblings} copias precomprimidas se "
+        "descomprimen en el contenido listado",
+        "en": "{count} files equal to {name}; {siblings} precompressed copies decompress to the "
+        "listed content",
+    },
+    "page_cut_ok": {
+        "es": "la página muestra el corte: {shown}",
+        "en": "the page shows the cut: {shown}",
+    },
+    "page_cut_no": {
+        "es": "la página no muestra ninguno de {expected}",
+        "en": "the page shows none of {expected}",
+    },
+    "age_outside": {
+        "es": "fuera de la ventana de publicación ({start} - {end}): última publicación {last}",
+        "en": "outside the publication window ({start} - {end}): last publication {last}",
+    },
+    "age_never": {"es": "nunca", "en": "never"},
+    "age_minutes": {"es": "hace {minutes:.0f} min", "en": "{minutes:.0f} min ago"},
+    "age_none": {
+        "es": "el journal no registra ninguna publicación",
+        "en": "no publication recorded in the journal",
+    },
+    "age": {
+        "es": "última publicación hace {minutes:.1f} min; límite {limit:.0f} min "
+        "(actualizaciones cada {period} min)",
+        "en": "last publication {minutes:.1f} min ago; limit {limit:.0f} min "
+        "(updates every {period} min)",
+    },
+    "log_none": {
+        "es": "no hay líneas en el registro de accesos",
+        "en": "no access log lines found",
+    },
+    "log_incomplete": {
+        "es": "las líneas del registro de accesos no tienen cliente, hora o petición",
+        "en": "access log lines lack client, time or request",
+    },
+    "log_ok": {
+        "es": "{complete}/{lines} líneas revisadas tienen cliente, hora y página (de ahí salen "
+        "visitantes, páginas, listado y permanencia)",
+        "en": "{complete}/{lines} sampled lines carry client, time and page (visitors, pages, "
+        "list of pages, time on site derive from them)",
+    },
+    # tests/compliance
+    "link": {
+        "es": "interfaz {interface}: enlace de {mbps} Mb/s ({duplex}); los {required} Mbps "
+        "simétricos contratados requieren la constancia del proveedor",
+        "en": "interface {interface}: link {mbps} Mb/s ({duplex}); the contracted {required} "
+        "Mbps symmetric bandwidth needs the provider's proof",
+    },
+    "host_tz": {
+        "es": "zona horaria {shown}; se espera {zone}",
+        "en": "time zone {shown}; expected {zone}",
+    },
+    "ntp_out": {
+        "es": "salida permitida por omisión: {default}; regla {port}/udp ALLOW OUT: {rule}",
+        "en": "outgoing default allow: {default}; rule {port}/udp ALLOW OUT: {rule}",
+    },
+    "fail2ban": {
+        "es": "fail2ban {state}; jaula sshd {jail}",
+        "en": "fail2ban {state}; sshd jail {jail}",
+    },
+    "probe": {
+        "es": "{address}:{port}/tcp desde el punto {side}: {seen}, se espera {expected}",
+        "en": "{address}:{port}/tcp from the {side} vantage: {seen}, expected {expected}",
+    },
+    "portal_no_url": {
+        "es": "no se indicó la URL del portal (--portal-url)",
+        "en": "no portal URL given (--portal-url)",
+    },
+    "portal_cert": {
+        "es": "{url} vía {address}: curl rc {rc} {out} {err}; válido {days} días más: {valid}",
+        "en": "{url} via {address}: curl rc {rc} {out} {err}; valid for {days} more days: {valid}",
+    },
+    "operator": {
+        "es": "{user}: existe {exists}, shell {shell}, llaves autorizadas {keys}, "
+        "contraseña {password}",
+        "en": "{user}: exists {exists}, shell {shell}, authorized keys {keys}, "
+        "password set {password}",
+    },
+    "docker": {
+        "es": "docker.service {state}; motor {engine}",
+        "en": "docker.service {state}; engine {engine}",
+    },
+    "live_cut": {
+        "es": "corte vivo {cut} ({moment}), de hace {hours:.1f} h",
+        "en": "live cut {cut} ({moment}), {hours:.1f} h old",
+    },
+    "no_live_cut": {
+        "es": "no hay corte vivo en {root}/current",
+        "en": "no live cut under {root}/current",
+    },
+    "no_package_yet": {
+        "es": "aún no ha llegado ningún paquete ({journal} no existe): no hay publicación que "
+        "juzgar; envíe un paquete de simulacro y audite de nuevo",
+        "en": "no package has arrived yet ({journal} absent): nothing published to judge; push "
+        "a drill package and audit again",
+    },
+    "journal_absent": {
+        "es": "aún no hay journal {path}; releases: {releases}; {unit} {state}",
+        "en": "no journal {path} yet; releases: {releases}; {unit} {state}",
+    },
+    "journal_absent_ok": {
+        "es": "aún no hay journal {path}; releases: {releases}; {unit} {state}; el journal empieza "
+        "con la primera llegada",
+        "en": "no journal {path} yet; releases: {releases}; {unit} {state}; the journal starts "
+        "with the first arrival",
+    },
+    "journal": {
+        "es": "journal {path}: {events} eventos recientes, {failures} fallas registradas",
+        "en": "journal {path}: {events} recent events, {failures} failures recorded",
+    },
+    "receiver": {
+        "es": "rsync {state}, en escucha en {port}: {listening}, módulos {modules}; "
+        "{unit} {unit_state}",
+        "en": "rsync {state}, listening on {port}: {listening}, modules {modules}; "
+        "{unit} {unit_state}",
+    },
+    "notice_events": {"es": "journal: {counts}", "en": "journal: {counts}"},
+    "https": {"es": "GET {url} -> {code} {err}", "en": "GET {url} -> {code} {err}"},
+    "redirect": {"es": "GET {url} -> {code} {location}", "en": "GET {url} -> {code} {location}"},
+    "csp_ok": {"es": "{header}: {policy}", "en": "{header}: {policy}"},
+    "csp_no": {"es": "{header}: sin {directive}", "en": "{header}: no {directive}"},
+    "served": {
+        "es": "{same}/{total} archivos servidos idénticos al release",
+        "en": "{same}/{total} files served identical to the release",
+    },
+    "served_diff": {
+        "es": "{same}/{total} archivos servidos idénticos al release; distintos: {different}",
+        "en": "{same}/{total} files served identical to the release; different: {different}",
+    },
+    "served_no_manifest": {
+        "es": "no hay manifiesto en el corte vivo {cut}",
+        "en": "no manifest in the live cut {cut}",
+    },
+}
+
+
+def check_text(key: str, values: dict[str, Any], lang: str) -> str:
+    """A check's sentence in a language; nested messages ([key, values]) render too."""
+
+    def render(value: Any) -> Any:
+        if isinstance(value, bool):
+            return {"es": "sí", "en": "yes"}[lang] if value else "no"
+        if isinstance(value, dict) and set(value) == {"key", "values"}:
+            return check_text(value["key"], value["values"], lang)
+        if (
+            isinstance(value, list)
+            and value
+            and all(isinstance(v, dict) and set(v) == {"key", "values"} for v in value)
+        ):
+            return "; ".join(render(v) for v in value)
+        return value
+
+    entry = CHECK_TEXTS.get(key)
+    if entry is None:
+        return f"{key}: {values}"
+    return entry.get(lang, entry["en"]).format(**{k: render(v) for k, v in values.items()})

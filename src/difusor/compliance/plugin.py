@@ -63,6 +63,7 @@ class Evidence:
     def __init__(self) -> None:
         self.items: list[dict[str, Any]] = []
         self.summary = ""
+        self.message: dict[str, Any] | None = None  # the summary as a translatable message
 
     def run(self, host: Any, command: str, *, sudo: bool = False) -> Any:
         """Run a command on a host (testinfra) and keep command, exit code and an excerpt.
@@ -99,6 +100,7 @@ class Evidence:
     def verdict(self, check: Check) -> Check:
         """Record a check; fail the test on FAIL; MANUAL (undecidable) and N/A are skips."""
         self.summary = check.summary
+        self.message = check.message
         self.items.append({"measured": check.measured})
         if check.status == MANUAL:
             pytest.skip(MANUAL_PREFIX + check.summary)
@@ -245,6 +247,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
                 "outcome": outcome,
                 "status": status,
                 "summary": summary,
+                "message": evidence_obj.message
+                if evidence_obj and evidence_obj.summary and summary == evidence_obj.summary
+                else None,
                 "evidence": evidence_obj.items if evidence_obj else [],
                 "error": excerpt(report.longreprtext, 3000) if report.failed else "",
                 "duration_s": round(report.duration, 3),

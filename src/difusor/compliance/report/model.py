@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 
 from difusor import __version__
 from difusor.compliance.catalog import Catalog
+from difusor.compliance.messages import check_text
 from difusor.compliance.verdicts import VERDICTS, Waiver, exit_code, host_verdicts
 from difusor.package.layout import format_offset
 
@@ -31,12 +32,27 @@ def _times(moment: datetime, zone: str) -> dict[str, str]:
     }
 
 
+def localized(tests: list[dict[str, Any]], lang: str) -> list[dict[str, Any]]:
+    """Test results with their summaries in the report's language (when they carry a message)."""
+    out = []
+    for test in tests:
+        message = test.get("message")
+        if message:
+            test = {**test, "summary": check_text(message["key"], message["values"], lang)}
+        out.append(test)
+    return out
+
+
 def host_entry(
-    target: dict[str, Any], results: dict[str, Any], catalog: Catalog, waivers: dict[str, Waiver]
+    target: dict[str, Any],
+    results: dict[str, Any],
+    catalog: Catalog,
+    waivers: dict[str, Waiver],
+    lang: str = "es",
 ) -> dict[str, Any]:
     """One host of the report from its results file (or its failure to run)."""
     error = results.get("host_error") or ""
-    tests = results.get("tests", [])
+    tests = localized(results.get("tests", []), lang)
     if not error and not tests:
         error = results.get("run_error") or "the suite ran no test on this host"
     entry: dict[str, Any] = {
