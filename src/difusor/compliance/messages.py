@@ -99,6 +99,14 @@ MESSAGES: dict[str, dict[str, str]] = {
         "auditar.",
         "en": "Some mandatory requirements fail, or some servers could not be audited.",
     },
+    "id_hostname": {"es": "Nombre del servidor", "en": "Host name"},
+    "id_machine_id": {"es": "machine-id", "en": "machine-id"},
+    "id_os": {"es": "Sistema operativo", "en": "Operating system"},
+    "id_kernel": {"es": "Núcleo", "en": "Kernel"},
+    "id_virtualization": {"es": "Virtualización", "en": "Virtualization"},
+    "id_addresses": {"es": "Direcciones", "en": "Addresses"},
+    "id_clock_utc": {"es": "Reloj del servidor (UTC)", "en": "Server clock (UTC)"},
+    "id_timezone": {"es": "Zona horaria del servidor", "en": "Server time zone"},
     "overall_none": {
         "es": "No se pudo auditar ningún servidor.",
         "en": "No server could be audited.",
@@ -118,6 +126,10 @@ class Messages:
     def __call__(self, key: str, **values: Any) -> str:
         text = MESSAGES[key][self.lang]
         return text.format(**values) if values else text
+
+    def label(self, key: str, default: str) -> str:
+        """The text of key, or default when the table has no such key."""
+        return self(key) if key in MESSAGES else default
 
     def verdict(self, code: str) -> str:
         return self(f"verdict_{code}")

@@ -123,7 +123,7 @@ def markdown(report: dict[str, Any]) -> str:
             continue
         out += [f"- {t('connection')}: `{host['url']}`"]
         out += [
-            f"- {key}: {value}"
+            f"- {t.label('id_' + key, key)}: {value}"
             for key, value in host["identity"].items()
             if key not in ("name", "connection")
         ]
