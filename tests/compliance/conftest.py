@@ -11,15 +11,21 @@ the options --results, --catalog, --trusted-vantage, --untrusted-vantage, --port
 
 from __future__ import annotations
 
+import importlib
 from typing import Any
 
 import pytest
 import testinfra
 
 from difusor.compliance import catalog as catalog_mod
-from difusor.compliance import plugin
 
 pytest_plugins = ["difusor.compliance.plugin"]
+
+
+def plugin():
+    """The suite's plugin module, imported by pytest itself (so that its asserts are rewritten)."""
+    return importlib.import_module("difusor.compliance.plugin")
+
 
 IDENTITY_COMMANDS = {
     "hostname": "hostname -f 2>/dev/null || hostname",
@@ -36,7 +42,7 @@ _identities: dict[str, dict[str, Any]] = {}
 
 @pytest.fixture(scope="session")
 def catalog(pytestconfig: pytest.Config) -> catalog_mod.Catalog:
-    return plugin.load_catalog(pytestconfig)
+    return plugin().load_catalog(pytestconfig)
 
 
 @pytest.fixture(scope="session")
@@ -59,14 +65,14 @@ def reachable(host, pytestconfig: pytest.Config) -> dict[str, Any]:
             stderr = getattr(detail, "stderr", None)  # testinfra raises with the CommandResult
             reason = " ".join(str(stderr).split()) if stderr else str(detail)
             message = f"host {name} unreachable: {reason}".strip()
-            plugin.set_host_error(pytestconfig, message)
+            plugin().set_host_error(pytestconfig, message)
             pytest.exit(message, returncode=3)
         identity = {"name": name, "connection": host.backend.get_connection_type()}
         for key, command in IDENTITY_COMMANDS.items():
             result = host.run(command)
             identity[key] = result.stdout.strip() if result.rc == 0 else ""
         _identities[name] = identity
-        plugin.set_identity(pytestconfig, identity)
+        plugin().set_identity(pytestconfig, identity)
     return _identities[name]
 
 
