@@ -10,7 +10,9 @@ from pathlib import Path
 
 from difusor import __version__, engine, images, package, role_docs, sandbox
 from difusor.errors import DifusorError
+from difusor.memoria import cli as memoria_cli
 from difusor.package.layout import format_csv_cut, parse_cut_arg
+from difusor.stats import cli as stats_cli
 from difusor.web import cli as web_cli
 
 
@@ -262,6 +264,8 @@ def build_parser() -> argparse.ArgumentParser:
     pkg.set_defaults(func=cmd_package)
 
     web_cli.register(commands)
+    stats_cli.register(commands)
+    memoria_cli.register(commands)
     return parser
 
 
