@@ -115,3 +115,9 @@ def test_exit_codes():
     assert verdicts.exit_code([host(), host(status="error")]) == 1
     assert verdicts.exit_code([host(status="error")]) == 2
     assert verdicts.exit_code([]) == 2
+
+
+def test_pass_reason_names_two_checks_and_counts_the_rest():
+    result = rows([result_of(["II.C.c"], "pass", f"check {n}") for n in range(4)])
+    assert result["II.C.c"]["reason"] == "check 0; check 1 (+2)"
+    assert len(result["II.C.c"]["tests"]) == 4

@@ -355,6 +355,10 @@ CHECK_TEXTS: dict[str, dict[str, str]] = {
         "es": "{address}:{port}/tcp desde el punto {side}: {seen}, se espera {expected}",
         "en": "{address}:{port}/tcp from the {side} vantage: {seen}, expected {expected}",
     },
+    "word_open": {"es": "abierto", "en": "open"},
+    "word_closed": {"es": "cerrado", "en": "closed"},
+    "side_trusted": {"es": "de confianza", "en": "trusted"},
+    "side_untrusted": {"es": "no confiable", "en": "untrusted"},
     "portal_no_url": {
         "es": "no se indicó la URL del portal (--portal-url)",
         "en": "no portal URL given (--portal-url)",

@@ -102,7 +102,8 @@ def _base_verdict(req: Requirement, tests: list[dict[str, Any]]) -> tuple[str, s
         verdict, reason = MANUAL, next(t["summary"] for t in tests if t["status"] == "manual")
     elif "pass" in statuses:
         verdict = PASS
-        reason = "; ".join(t["summary"] for t in tests if t["status"] == "pass" and t["summary"])
+        passed = [t["summary"] for t in tests if t["status"] == "pass" and t["summary"]]
+        reason = "; ".join(passed[:2]) + (f" (+{len(passed) - 2})" if len(passed) > 2 else "")
     elif statuses:
         verdict, reason = NA, tests[0]["summary"]
     else:
