@@ -62,7 +62,7 @@ def test_default_catalog_is_valid_and_complete():
     assert len(loaded.sha256) == 64
     for req in loaded.requirements:
         if req.kind in ("manual", "optional"):
-            assert req.evidence, req.id
+            assert req.evidence and req.evidence_en, req.id
         if req.kind == "optional":
             assert not req.mandatory
 

@@ -121,3 +121,13 @@ def test_pass_reason_names_two_checks_and_counts_the_rest():
     result = rows([result_of(["II.C.c"], "pass", f"check {n}") for n in range(4)])
     assert result["II.C.c"]["reason"] == "check 0; check 1 (+2)"
     assert len(result["II.C.c"]["tests"]) == 4
+
+
+def test_manual_evidence_in_the_report_language():
+    spanish = rows([])["IV.a.ii"]
+    english = {row["id"]: row for row in verdicts.host_verdicts(CATALOG, [], {}, TODAY, "en")}[
+        "IV.a.ii"
+    ]
+    assert spanish["reason"].startswith("Listado con nombre")
+    assert english["reason"].startswith("List with name")
+    assert english["evidence_required"] == english["reason"]

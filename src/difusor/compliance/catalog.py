@@ -34,9 +34,14 @@ class Requirement:
     text_es: str
     params: dict[str, Any] = field(default_factory=dict)
     evidence: str = ""
+    evidence_en: str = ""
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_es
+
+    def evidence_text(self, lang: str) -> str:
+        """What an auditor must see, in the report's language (Spanish when not translated)."""
+        return self.evidence_en if lang == "en" and self.evidence_en else self.evidence
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,7 @@ def load(path: Path | str = DEFAULT_CATALOG) -> Catalog:
                 text_es=" ".join(entry["text_es"].split()),
                 params=dict(entry.get("params", {})),
                 evidence=" ".join(entry.get("evidence", "").split()),
+                evidence_en=" ".join(entry.get("evidence_en", "").split()),
             )
             for entry in data["requirements"]
         ),

@@ -91,10 +91,10 @@ def load_waivers(path: Path | str, catalog: Catalog) -> dict[str, Waiver]:
     return waivers
 
 
-def _base_verdict(req: Requirement, tests: list[dict[str, Any]]) -> tuple[str, str]:
+def _base_verdict(req: Requirement, tests: list[dict[str, Any]], lang: str) -> tuple[str, str]:
     statuses = [test["status"] for test in tests]
     if req.kind == "manual":
-        return MANUAL, req.evidence
+        return MANUAL, req.evidence_text(lang)
     if any(status in ("fail", "error") for status in statuses):
         verdict = FAIL
         reason = next(t["summary"] for t in tests if t["status"] in ("fail", "error"))
@@ -111,7 +111,7 @@ def _base_verdict(req: Requirement, tests: list[dict[str, Any]]) -> tuple[str, s
     if req.kind == "optional" and verdict in (FAIL, MANUAL):
         return NA, f"optional, not present: {reason}"
     if req.kind == "optional" and verdict == NA:
-        return NA, req.evidence
+        return NA, req.evidence_text(lang)
     return verdict, reason
 
 
@@ -120,12 +120,13 @@ def host_verdicts(
     tests: list[dict[str, Any]],
     waivers: dict[str, Waiver],
     today: date,
+    lang: str = "es",
 ) -> list[dict[str, Any]]:
     """One entry per catalog requirement, in catalog order."""
     rows = []
     for req in catalog.requirements:
         covering = [test for test in tests if req.id in test["requirements"]]
-        verdict, reason = _base_verdict(req, covering)
+        verdict, reason = _base_verdict(req, covering, lang)
         waiver = waivers.get(req.id)
         row: dict[str, Any] = {
             "id": req.id,
@@ -134,7 +135,7 @@ def host_verdicts(
             "title_es": req.title_es,
             "title_en": req.title_en,
             "text_es": req.text_es,
-            "evidence_required": req.evidence,
+            "evidence_required": req.evidence_text(lang),
             "params": req.params,
             "verdict": verdict,
             "reason": reason,

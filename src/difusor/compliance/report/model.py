@@ -68,7 +68,7 @@ def host_entry(
     }
     if not error:
         today = datetime.now(ZoneInfo(catalog.timezone)).date()
-        entry["requirements"] = host_verdicts(catalog, tests, waivers, today)
+        entry["requirements"] = host_verdicts(catalog, tests, waivers, today, lang)
         counts = Counter(row["verdict"] for row in entry["requirements"])
         entry["counts"] = {verdict: counts.get(verdict, 0) for verdict in VERDICTS}
     return entry
