@@ -24,8 +24,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from difusor.errors import DifusorError
+
+if TYPE_CHECKING:
+    from difusor.sandbox import Host
 
 CUT_STEP = timedelta(minutes=15)
 DEFAULT_START = "2024-06-02 20:00"
@@ -217,13 +221,13 @@ def container_name(sandbox_name: str) -> str:
     return f"{sandbox_name}-simulator"
 
 
-def sandbox_target(sandbox_name: str) -> str:
-    """The address of the sandbox's first host of group difusores."""
+def sandbox_target(sandbox_name: str) -> Host:
+    """The sandbox's first running host of group difusores."""
     from difusor import sandbox
 
     for host in sandbox.status(sandbox_name):
         if sandbox.TARGET_GROUP in host.groups and host.address:
-            return host.address
+            return host
     raise DifusorError(
         f"sandbox {sandbox_name} has no running host in group {sandbox.TARGET_GROUP}; "
         f"start it with `difusor sandbox up --name {sandbox_name}`"
@@ -273,7 +277,7 @@ def start_container(args: argparse.Namespace, password: str, say: Callable[[str]
     engine.ensure_engine(say)
     name = container_name(args.sandbox)
     run(["docker", "rm", "--force", name], check=False)
-    target = args.target or sandbox_target(args.sandbox)
+    target = args.target or sandbox_target(args.sandbox).address
     image = images.ensure_image("client", images.load_recipes(), say)
     run(
         [
@@ -325,6 +329,15 @@ def container_address(container: str, network: str) -> str:
 
     template = f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}'
     return run(["docker", "inspect", "--format", template, container]).stdout.strip()
+
+
+def start_after(live: str) -> str:
+    """The first cut to push after the live one (15 minutes later), or the default start."""
+    from difusor.package.layout import parse_cut_arg
+
+    if not live:
+        return DEFAULT_START
+    return (parse_cut_arg(live) + CUT_STEP).strftime("%Y-%m-%d %H:%M")
 
 
 def live_cut(container: str) -> str:
@@ -386,12 +399,12 @@ def cmd_simulate(args: argparse.Namespace) -> int:
             wait_for_port(target.host, target.port, args.wait, say)
         say(
             f"simulador del OPLE: un corte cada {args.every:g} s a {target.url()}, desde "
-            f"{args.start}" + (f", {args.count} cortes" if args.count else "")
+            f"{args.start or DEFAULT_START}" + (f", {args.count} cortes" if args.count else "")
         )
         simulate(
             target,
             password,
-            start=parse_start(args.start),
+            start=parse_start(args.start or DEFAULT_START),
             every_s=args.every,
             count=args.count or None,  # 0: without end
             rows=args.rows,
@@ -399,7 +412,10 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         )
         return 0
     if args.action == "start":
-        parse_start(args.start)
+        if args.start:
+            parse_start(args.start)
+        else:  # continue after what the target serves, so that a rerun is not a replay
+            args.start = start_after(live_cut(sandbox_target(args.sandbox).container))
         args.wait = args.wait or 900.0
         password = read_password(args.password_file)
         address = start_container(args, password, say)
@@ -423,16 +439,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
         run(["docker", "rm", "--force", container_name(args.sandbox)], check=False)
         say(f"removed {container_name(args.sandbox)}")
         return 0
-    target = args.target_container or next(
-        (
-            host.container
-            for host in sandbox.status(args.sandbox)
-            if sandbox.TARGET_GROUP in host.groups
-        ),
-        None,
-    )
-    if not target:
-        raise DifusorError(f"sandbox {args.sandbox} has no host in group {sandbox.TARGET_GROUP}")
+    target = args.target_container or sandbox_target(args.sandbox).container
     watch(lambda: live_cut(target), args.live, args.timeout, say)
     return 0
 
@@ -478,8 +485,9 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--start",
-        default=DEFAULT_START,
-        help="first cut, 'YYYY-MM-DD HH:MM' Tiempo del Centro (default: %(default)s)",
+        help="first cut, 'YYYY-MM-DD HH:MM' Tiempo del Centro (default: push "
+        f"{DEFAULT_START}; start: 15 minutes after the sandbox target's live cut, or "
+        f"{DEFAULT_START})",
     )
     parser.add_argument(
         "--count", type=_count, default=0, help="stop after this many pushes (default: never)"

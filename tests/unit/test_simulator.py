@@ -159,6 +159,9 @@ def test_container_runs_the_same_options() -> None:
     args = parser.parse_args(
         ["simulate", "start", "--sandbox", "demo", "--every", "7.5", "--count", "4", "--wait", "60"]
     )
+    args.start = simulator.start_after("20240602_2345")
+    assert args.start == "2024-06-03 00:00"
+    assert simulator.start_after("") == "2024-06-02 20:00"
     argv = simulator.push_arguments(args, "10.0.0.2")
     again = parser.parse_args(["simulate", "push", *argv])
     for option in ("every", "count", "start", "module", "user", "rows", "wait"):
