@@ -7,7 +7,8 @@ export PATH := $(BIN):$(PATH)
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 export PY_COLORS := 1
 SANDBOX_INVENTORY := inventory/sandbox/hosts.yml
-SCENARIOS := $(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml)))
+# Every scenario but the Vagrant ones (they need Vagrant and a hypervisor; see docs/vagrant.md).
+SCENARIOS := $(filter-out vagrant-%,$(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
 .PHONY: setup venv engine images lint unit molecule test demo demo-down lock clean
 

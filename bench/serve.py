@@ -8,9 +8,12 @@ default configuration (sites-enabled/default, port 80, gzip on for text/html onl
 its document root. Printed side by side, from one run:
 
 - bytes per page view (index.html and what it loads: CSS, logo, JS, the summary JSON), headers
-  included, as a browser asks for them (Accept-Encoding: gzip, br) and without compression;
-- page views per second that fit in the call's 100 Mbps link (II.C.a), with and without
-  precompression;
+  included (HTTP/1.1 for both, so headers count as plain text; HTTP/2, which browsers use on
+  443, compresses them further), as a browser asks for them (Accept-Encoding: gzip, br) and
+  without compression;
+- bytes of a download of the results CSV (GUB_2024.csv), the heavy file of the night;
+- page views and CSV downloads per second that fit in the call's 100 Mbps link (II.C.a), with
+  and without precompression;
 - requests per second of index.html (wrk, keep-alive, 2 threads, 64 connections, 10 s each);
   difusor over HTTPS (what visitors get) and stock over plain HTTP (its default).
 
@@ -21,6 +24,7 @@ Usage: .venv/bin/python bench/serve.py [--seconds 10] [--connections 64] [--rows
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import shutil
 import subprocess
@@ -46,6 +50,7 @@ PAGE = [
     "assets/data/resumen.json",
 ]
 BROWSER = "gzip, deflate, br"
+DOWNLOAD = "GUB_2024.csv"  # the results file people download (the page links it)
 
 
 def sh(*args: str, **kwargs) -> str:
@@ -94,13 +99,18 @@ def self_signed(work: Path) -> Path:
 def render_config(work: Path, exempt: str) -> Path:
     conf = work / "conf"
     conf.mkdir()
+    overrides = {  # extra vars: they win over the role defaults the playbook loads
+        "bench_out": str(conf / "nginx.conf"),
+        "prep_web_rate_exempt": [exempt],
+        "difusor_trusted_sources": [exempt],
+        "prep_web_brotli": True,
+        "prep_web_server_name": "bench",
+    }
     sh(
         str(Path(sys.executable).with_name("ansible-playbook")),
         str(PROJECT / "bench/render-nginx.yml"),
         "-e",
-        f"bench_out={conf / 'nginx.conf'}",
-        "-e",
-        f'{{"bench_exempt": ["{exempt}"]}}',
+        json.dumps(overrides),
         cwd=PROJECT,
     )
     return conf
@@ -158,11 +168,12 @@ def wait_until_served(url: str) -> None:
     raise SystemExit(f"{url} does not answer")
 
 
-def bytes_per_view(base: str, encoding: str | None) -> tuple[int, int]:
+def bytes_per_view(base: str, encoding: str | None, paths=PAGE) -> tuple[int, int]:
     """(headers + bodies, bodies) for one page view."""
     total = bodies = 0
-    for path in PAGE:
-        args = ["curl", "-sk", "-o", "/dev/null", "-w", "%{size_header} %{size_download}"]
+    for path in paths:
+        args = ["curl", "-sk", "--http1.1", "-o", "/dev/null"]
+        args += ["-w", "%{size_header} %{size_download}"]
         if encoding:
             args += ["-H", f"Accept-Encoding: {encoding}"]
         header, body = map(int, sh(*args, f"{base}/{path}").split())
@@ -219,7 +230,18 @@ def report(bases: dict[str, str], args: argparse.Namespace) -> None:
         browser, browser_bodies = bytes_per_view(base, BROWSER)
         plain, plain_bodies = bytes_per_view(base, None)
         rps, bad = requests_per_second(f"{base}/index.html", args.seconds, args.connections)
-        rows[which] = (browser, browser_bodies, plain, plain_bodies, rps, bad)
+        csv_browser, _ = bytes_per_view(base, BROWSER, [DOWNLOAD])
+        csv_plain, _ = bytes_per_view(base, None, [DOWNLOAD])
+        rows[which] = (
+            browser,
+            browser_bodies,
+            plain,
+            plain_bodies,
+            rps,
+            bad,
+            csv_browser,
+            csv_plain,
+        )
     print(f"One page view = {', '.join(PAGE)}; {args.rows} actas; link {LINK_BPS / 1e6:.0f} Mbps")
     print(f"{'':38}{'difusor (HTTPS)':>18}{'stock (HTTP)':>16}{'ratio':>8}")
     labels = [
@@ -227,6 +249,8 @@ def report(bases: dict[str, str], args: argparse.Namespace) -> None:
         ("  of which bodies", 1),
         ("bytes per view, no compression", 2),
         ("  of which bodies", 3),
+        ("bytes per CSV download, browser", 6),
+        ("bytes per CSV download, no compr.", 7),
     ]
     for label, index in labels:
         mine, stock = rows["difusor"][index], rows["stock"][index]
@@ -234,6 +258,8 @@ def report(bases: dict[str, str], args: argparse.Namespace) -> None:
     for label, index in (
         ("views/s in 100 Mbps, browser", 0),
         ("views/s in 100 Mbps, no compr.", 2),
+        ("CSV downloads/s in 100 Mbps, browser", 6),
+        ("CSV downloads/s, no compression", 7),
     ):
         mine, stock = (LINK_BPS / 8 / rows[w][index] for w in ("difusor", "stock"))
         print(f"{label:38}{mine:>18,.0f}{stock:>16,.0f}{mine / stock:>8.2f}")
