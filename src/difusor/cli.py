@@ -9,6 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from difusor import __version__, engine, images, package, role_docs, sandbox
+from difusor.compliance import cli as compliance_cli
 from difusor.errors import DifusorError
 from difusor.memoria import cli as memoria_cli
 from difusor.package.layout import format_csv_cut, parse_cut_arg
@@ -266,6 +267,7 @@ def build_parser() -> argparse.ArgumentParser:
     web_cli.register(commands)
     stats_cli.register(commands)
     memoria_cli.register(commands)
+    compliance_cli.register(commands)
     return parser
 
 

@@ -1,0 +1,105 @@
+"""The compliance suite (tests/compliance) run the way auditors run it, `difusor audit`, against
+the converged targets, with the scenario's clients as the trusted and untrusted vantage points.
+
+Every requirement that the roles provide must pass on both targets; what these test hosts cannot
+meet (two cores, Debian instead of Ubuntu, private addresses, a self-signed certificate) must be
+reported, not hidden. Runs after test_pipeline, so a cut is live."""
+
+import hashlib
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+from conftest import TARGETS
+
+PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+CATALOG = yaml.safe_load((PROJECT / "compliance" / "oplever-2024.yml").read_text())
+PROVIDED_BY_THE_ROLES = {
+    "I.E.a",
+    "I.E.b",
+    "I.E.c",
+    "I.E.d",
+    "I.H",
+    "II.B.b",
+    "II.B.c",
+    "II.B.d",  # the scenario has an NTP server
+    "II.B.e",
+    "II.C.c",
+    "V.i.1",
+    "V.ii.2",
+    "VI.a",
+    "VI.b",
+    "VI.e",
+}
+NOT_MET_BY_TEST_HOSTS = {"II.A.a", "II.B.a", "II.C.b", "II.C.d"}
+
+
+@pytest.fixture(scope="module")
+def audit(tmp_path_factory):
+    out = tmp_path_factory.mktemp("audit")
+    command = [
+        str(Path(sys.executable).with_name("difusor")),
+        "audit",
+        "-i",
+        os.environ["MOLECULE_INVENTORY_FILE"],
+        "--trusted-vantage",
+        "trusted",
+        "--untrusted-vantage",
+        "untrusted",
+        "--format",
+        "json,html,junit",
+        "--no-progress",
+        "-o",
+        str(out),
+    ]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=PROJECT)
+    print(result.stderr[-1500:])
+    report = json.loads((out / "informe-auditoria.json").read_text())
+    return result, report, out
+
+
+def test_every_target_is_audited_against_every_catalog_entry(audit):
+    _, report, _ = audit
+    assert sorted(host["name"] for host in report["hosts"]) == sorted(TARGETS)
+    ids = [entry["id"] for entry in CATALOG["requirements"]]
+    for host in report["hosts"]:
+        assert host["error"] in (None, ""), host["error"]
+        assert [item["id"] for item in host["requirements"]] == ids
+
+
+def verdicts(host):
+    return {item["id"]: item["verdict"] for item in host["requirements"]}
+
+
+def test_what_the_roles_provide_passes(audit):
+    _, report, _ = audit
+    for host in report["hosts"]:
+        failing = {
+            rid: verdict
+            for rid, verdict in verdicts(host).items()
+            if rid in PROVIDED_BY_THE_ROLES and verdict != "PASS"
+        }
+        assert not failing, f"{host['name']}: {failing}"
+
+
+def test_what_test_hosts_cannot_meet_is_reported_failed_and_the_exit_code_says_so(audit):
+    result, report, _ = audit
+    for host in report["hosts"]:
+        found = verdicts(host)
+        assert {rid for rid in NOT_MET_BY_TEST_HOSTS if found[rid] == "FAIL"} == (
+            NOT_MET_BY_TEST_HOSTS
+        )
+    assert result.returncode == 1 == report["exit_code"]
+
+
+def test_report_files_carry_their_sha256(audit):
+    _, _, out = audit
+    for name in ("informe-auditoria.json", "informe-auditoria.html"):
+        digest, _, listed = (out / f"{name}.sha256").read_text().strip().partition("  ")
+        assert listed == name
+        assert digest == hashlib.sha256((out / name).read_bytes()).hexdigest()
