@@ -124,6 +124,18 @@ def test_served_files_equal_release(host, evidence, params, live_cut):
     )
 
 
+@pytest.mark.requirement("II.C.e")
+def test_request_limits_and_web_bans(host, evidence):
+    """Optional DDoS/WAF basics of the server itself: per-client limits and fail2ban web jails."""
+    config = evidence.run(
+        host,
+        "docker exec prep-web nginx -T -c /etc/nginx/difusor/nginx.conf 2>/dev/null",
+        sudo=True,
+    )
+    jails = evidence.run(host, "fail2ban-client status", sudo=True)
+    evidence.verdict(checks.check_web_protection(config.stdout, jails.stdout))
+
+
 @pytest.mark.requirement("I.E.a", "I.E.b", "I.E.c", "I.E.d")
 def test_access_log_records_visits(host, evidence, params):
     """The web access log records client, time, page and agent of every request."""

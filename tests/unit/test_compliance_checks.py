@@ -265,3 +265,19 @@ def test_access_log_json_lines_of_the_web_role():
         "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
     }
     assert checks.parse_access_log_line("[1, 2]") is None
+
+
+def test_web_protection_needs_limits_and_web_jails():
+    from difusor.compliance.checks import FAIL, PASS, check_web_protection
+
+    config = "http {\n    limit_req_zone $k zone=z:1m rate=1r/s;\n    limit_req zone=z;\n"
+    config += "    limit_conn c 10;\n}\n"
+    status = "|- Number of jail:\t3\n`- Jail list:\tprep-web-flood, prep-web-scan, sshd\n"
+    passed = check_web_protection(config, status)
+    assert passed.status == PASS
+    assert passed.measured == {
+        "limits": ["limit_conn", "limit_req"],
+        "web_jails": ["prep-web-flood", "prep-web-scan"],
+    }
+    assert check_web_protection(config, "`- Jail list:\tsshd\n").status == FAIL
+    assert check_web_protection("limit_req_zone $k zone=z:1m rate=1r/s;\n", status).status == FAIL

@@ -612,6 +612,28 @@ def parse_access_log_line(line: str) -> dict[str, str] | None:
     return {k: v or "" for k, v in match.groupdict().items()} if match else None
 
 
+def check_web_protection(nginx_config: str, fail2ban_status: str) -> Check:
+    """DDoS/WAF basics of our own (II.C.e): request and connection limits per client in the
+    effective nginx configuration (`nginx -T`) and fail2ban jails watching the web log."""
+    limits = sorted(
+        {
+            match.group(1)
+            for match in re.finditer(r"^\s*(limit_req|limit_conn)\s", nginx_config, re.MULTILINE)
+        }
+    )
+    jail_list = re.search(r"Jail list:\s*(.*)", fail2ban_status)
+    jails = [
+        name.strip()
+        for name in (jail_list.group(1).split(",") if jail_list else [])
+        if name.strip().startswith("prep-web")
+    ]
+    measured = {"limits": limits, "web_jails": jails}
+    shown = {"limits": ", ".join(limits) or "-", "jails": ", ".join(jails) or "-"}
+    if len(limits) == 2 and jails:
+        return Check(PASS, msg("protection_ok", **shown), measured)
+    return Check(FAIL, msg("protection_no", **shown), measured)
+
+
 def check_access_log(lines: list[str]) -> Check:
     """Access log lines carry client, time, page and agent: visitors, pages, list, time on site."""
     parsed = [entry for entry in (parse_access_log_line(line) for line in lines) if entry]

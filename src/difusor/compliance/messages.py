@@ -414,6 +414,14 @@ CHECK_TEXTS: dict[str, dict[str, str]] = {
     "notice_events": {"es": "journal: {counts}", "en": "journal: {counts}"},
     "https": {"es": "GET {url} -> {code} {err}", "en": "GET {url} -> {code} {err}"},
     "redirect": {"es": "GET {url} -> {code} {location}", "en": "GET {url} -> {code} {location}"},
+    "protection_ok": {
+        "es": "límites por cliente en el servidor web ({limits}); jaulas fail2ban: {jails}",
+        "en": "per-client limits in the web server ({limits}); fail2ban jails: {jails}",
+    },
+    "protection_no": {
+        "es": "sin protección propia: límites {limits}, jaulas web {jails}",
+        "en": "no own protection: limits {limits}, web jails {jails}",
+    },
     "csp_ok": {"es": "{header}: {policy}", "en": "{header}: {policy}"},
     "csp_no": {"es": "{header}: sin {directive}", "en": "{header}: no {directive}"},
     "served": {
