@@ -29,6 +29,7 @@ PROVIDED_BY_THE_ROLES = {
     "II.B.d",  # the scenario has an NTP server
     "II.B.e",
     "II.C.c",
+    "II.C.e",  # optional, and provided: limits and web jails
     "V.i.1",
     "V.ii.2",
     "VI.a",
