@@ -1,0 +1,117 @@
+"""`difusor drill`: the continuity drill (III.c.ii) against the difusores of an inventory.
+
+Exit 0: every step passed on every host; 1: a step failed; 2: the drill could not run (no
+inventory, no password, host unreachable, inside the publication window without --force).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from datetime import UTC, datetime
+from pathlib import Path
+
+from difusor.errors import DifusorError
+
+EXIT_PASSED, EXIT_FAILED, EXIT_NOT_RUN = 0, 1, 2
+
+
+def say(message: str) -> None:
+    print(f"difusor drill: {message}", file=sys.stderr, flush=True)
+
+
+def read_password(path: Path | None) -> str | None:
+    """--password-file, else RSYNC_PASSWORD, else None (the inventory's is used)."""
+    import os
+
+    if path is not None:
+        try:
+            return path.read_text(encoding="utf-8").strip()
+        except OSError as exc:
+            raise DifusorError(f"cannot read the password file {path}: {exc}") from None
+    return os.environ.get("RSYNC_PASSWORD") or None
+
+
+def cmd_drill(args: argparse.Namespace) -> int:
+    from difusor.drill import inventory, report
+    from difusor.drill.remote import Remote
+    from difusor.drill.steps import Drill
+    from difusor.package.layout import Settings
+    from difusor.web.window import refuse_in_window
+
+    reports: list[report.HostReport] = []
+    try:
+        refuse_in_window(
+            datetime.now(UTC),
+            Settings(),
+            "run the continuity drill (it pushes test cuts, "
+            "crashes the web container and serves the notice)",
+            args.force,
+        )
+        data = inventory.read_inventory(args.inventory)
+        hosts = inventory.select_hosts(data, args.limit, read_password(args.password_file))
+        for host in hosts:
+            drill = Drill(host, Remote(host), say, lang=args.lang, timeout_s=args.timeout)
+            with tempfile.TemporaryDirectory(prefix="difusor-drill-") as workdir:
+                host_report = drill.run(Path(workdir))
+            reports.append(host_report)
+            print(report.render(host_report, args.lang), flush=True)
+            print()
+    except DifusorError as exc:
+        print(f"difusor drill: error: {exc}", file=sys.stderr)
+        return EXIT_NOT_RUN
+    finally:
+        if args.json and reports:
+            args.json.write_text(report.as_json(reports, args.lang), encoding="utf-8")
+    return EXIT_PASSED if all(item.passed for item in reports) else EXIT_FAILED
+
+
+def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    parser = commands.add_parser(
+        "drill",
+        help="continuity drill (III.c.ii): cuts, a corrupt and a replayed one, a web crash, a "
+        "45-minute gap; recovery times",
+        description="Run the continuity drill of call III.c.ii against each difusor of the "
+        "inventory: two normal cuts by rsync, a truncated one, a replayed one, a crash of the "
+        "web container and a 45-minute gap, observed over HTTPS from this machine. Prints a step "
+        "table with PASS/FAIL and recovery times. Exit 0: every step passed; 1: a step failed; "
+        "2: the drill could not run. The host is left serving the newest cut, notice off, "
+        "settings restored.",
+    )
+    parser.add_argument("-i", "--inventory", type=Path, required=True, help="inventory file")
+    parser.add_argument("--limit", help="only this host of group difusores")
+    parser.add_argument(
+        "--lang", choices=["es", "en"], default="es", help="report language (default: es)"
+    )
+    parser.add_argument("--json", type=Path, metavar="FILE", help="also write the report as JSON")
+    parser.add_argument(
+        "--timeout",
+        type=float,
+        default=60.0,
+        help="seconds each recovery may take before the step fails (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--password-file",
+        type=Path,
+        help="the rsync password (default: RSYNC_PASSWORD, else the inventory's "
+        "rsync_receiver_password)",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="run even inside the publication window (VI.a): it disturbs the live site",
+    )
+    parser.set_defaults(func=cmd_drill)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="difusor")
+    register(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return args.func(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
