@@ -27,7 +27,7 @@ def test_spanish_table_with_verdicts_and_recovery_times():
     bad = evaluate.failed(5, "crash", "'kill -9 7' exit 1: no such process", VALUES)
     text = report.render(host_report(ok, bad, cleanup=(Fact("notice_turned_off"),)))
     header = text.splitlines()[2]
-    assert "paso" in header and "recuperación" in header and "veredicto" in header
+    assert "paso" in header and "tiempo de recuperación" in header and "veredicto" in header
     assert "PASA" in text and "FALLA" in text
     assert "envío→servido 2.3 s" in text
     assert "Resultado: 1 de 2 pasos PASAN: simulacro NO aprobado" in text

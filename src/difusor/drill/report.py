@@ -13,8 +13,15 @@ from difusor.drill.evaluate import Fact, StepResult, all_passed
 LANGS = ("es", "en")
 
 HEADERS = {
-    "es": ("paso", "qué se hizo", "resultado esperado", "observado", "recuperación", "veredicto"),
-    "en": ("step", "what was done", "expected", "observed", "recovery", "verdict"),
+    "es": (
+        "paso",
+        "qué se hizo",
+        "resultado esperado",
+        "observado",
+        "tiempo de recuperación",
+        "veredicto",
+    ),
+    "en": ("step", "what was done", "expected", "observed", "recovery time", "verdict"),
 }
 VERDICT = {"es": ("PASA", "FALLA"), "en": ("PASS", "FAIL")}
 
@@ -132,7 +139,7 @@ TIMINGS = {
         "push_to_results": "push→results",
     },
 }
-WIDTHS = (4, 34, 34, 44, 22, 7)
+WIDTHS = (4, 30, 30, 40, 22, 9)
 
 
 @dataclass(frozen=True)
@@ -174,7 +181,7 @@ def table(rows: Sequence[Sequence[str]], widths: Sequence[int] = WIDTHS) -> str:
     """A plain text table; long cells wrap inside their column."""
     rule = "+" + "+".join("-" * (width + 2) for width in widths) + "+"
     lines = [rule]
-    for index, row in enumerate(rows):
+    for row in rows:
         wrapped = [
             textwrap.wrap(cell, width) or [""] for cell, width in zip(row, widths, strict=True)
         ]
@@ -184,8 +191,7 @@ def table(rows: Sequence[Sequence[str]], widths: Sequence[int] = WIDTHS) -> str:
                 for cell, width in zip(wrapped, widths, strict=True)
             ]
             lines.append("| " + " | ".join(parts) + " |")
-        if index == 0 or index == len(rows) - 1:
-            lines.append(rule)
+        lines.append(rule)
     return "\n".join(lines)
 
 
