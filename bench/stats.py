@@ -233,7 +233,7 @@ def main() -> int:
 
 
 def report(args: argparse.Namespace, work: Path, json_log: Path, clf_log: Path) -> None:
-    stats_cmd = [sys.executable, "-m", "difusor.stats.cli", str(json_log), "--format", "json"]
+    stats_cmd = [sys.executable, "-m", "difusor.cli", "stats", str(json_log), "--format", "json"]
     elapsed, rss, code = run(stats_cmd, work / "difusor.json")
     if code:
         sys.exit(f"difusor stats failed: {(work / 'difusor.err').read_text()}")

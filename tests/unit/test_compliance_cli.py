@@ -5,7 +5,7 @@ import json
 import subprocess
 import sys
 
-from difusor.compliance import cli
+from difusor.cli import main as difusor_main
 from difusor.compliance.catalog import REPO_ROOT
 
 
@@ -38,7 +38,7 @@ def test_known_ids_collect(tmp_path):
 
 def test_unreachable_host_is_reported_not_crashed(tmp_path, capsys):
     out = tmp_path / "report"
-    code = cli.main(["audit", "--hosts", "ssh://nobody@127.0.0.1:1", "--format", "json,md",
+    code = difusor_main(["audit", "--hosts", "ssh://nobody@127.0.0.1:1", "--format", "json,md",
                      "-o", str(out), "--no-progress"])  # fmt: skip
     assert code == 2  # nothing could be audited
     report = json.loads((out / "informe-auditoria.json").read_text())
@@ -51,7 +51,7 @@ def test_unreachable_host_is_reported_not_crashed(tmp_path, capsys):
 def test_waiver_for_unknown_id_is_an_error(tmp_path, capsys):
     waivers = tmp_path / "waivers.yml"
     waivers.write_text("- id: II.Q.q\n  justification: x\n  by: y\n")
-    code = cli.main(["audit", "--hosts", "local://", "--waivers", str(waivers),
+    code = difusor_main(["audit", "--hosts", "local://", "--waivers", str(waivers),
                      "-o", str(tmp_path / "r")])  # fmt: skip
     assert code == 2
     assert "II.Q.q" in capsys.readouterr().err
@@ -62,6 +62,8 @@ def test_invalid_catalog_is_an_error(tmp_path, capsys):
     bad = tmp_path / "call.yml"
     bad.write_text((REPO_ROOT / "compliance" / "oplever-2024.yml").read_text().replace(
         "    title_en: 16 GB of RAM\n", ""))  # fmt: skip
-    code = cli.main(["audit", "--hosts", "local://", "--catalog", str(bad), "-o", str(tmp_path)])
+    code = difusor_main(
+        ["audit", "--hosts", "local://", "--catalog", str(bad), "-o", str(tmp_path)]
+    )
     assert code == 2
     assert "(II.A.b): missing required field title_en" in capsys.readouterr().err

@@ -8,11 +8,16 @@ from pathlib import Path
 import pytest
 from stats_kit import line, write
 
+from difusor.cli import main as difusor_main
 from difusor.errors import DifusorError
 from difusor.memoria import collect, render
 from difusor.memoria.build import build
-from difusor.memoria.cli import main
 from difusor.memoria.incidents import from_journal
+
+
+def main(argv: list[str]) -> int:
+    return difusor_main(["memoria", *argv])
+
 
 SALT = b"0123456789abcdef-test-salt"
 

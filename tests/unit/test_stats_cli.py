@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 from stats_kit import SAMPLE, write
 
-from difusor.stats.cli import main
+from difusor.cli import main as difusor_main
+
+
+def main(argv: list[str]) -> int:
+    return difusor_main(["stats", *argv])
 
 
 @pytest.fixture

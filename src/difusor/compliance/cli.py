@@ -195,15 +195,3 @@ def cmd_audit(args: argparse.Namespace) -> int:
         print(f"{digest}  {path}")
     say(f"content SHA-256 {report['content_sha256']}; exit {report['exit_code']}")
     return int(report["exit_code"])
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m difusor.compliance.cli audit ...` until the main CLI registers `audit`."""
-    parser = argparse.ArgumentParser(prog="difusor")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return int(args.func(args))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

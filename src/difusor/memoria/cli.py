@@ -7,8 +7,6 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from difusor.errors import DifusorError
-
 
 def format_list(text: str) -> list[str]:
     from difusor.memoria.render import FORMATS
@@ -88,19 +86,3 @@ def register(commands: Any) -> argparse.ArgumentParser:
     )
     parser.set_defaults(func=cmd_memoria)
     return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point until `difusor memoria` is wired into difusor.cli."""
-    parser = argparse.ArgumentParser(prog="difusor")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["memoria", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except DifusorError as exc:
-        print(f"difusor: error: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())

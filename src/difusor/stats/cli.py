@@ -136,19 +136,3 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--lang", choices=["es", "en"], default="es", help="(default: es)")
     parser.set_defaults(func=cmd_stats)
     return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    """Standalone entry point until `difusor stats` is wired into difusor.cli."""
-    parser = argparse.ArgumentParser(prog="difusor")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(["stats", *(sys.argv[1:] if argv is None else argv)])
-    try:
-        return args.func(args)
-    except DifusorError as exc:
-        print(f"difusor: error: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    sys.exit(main())
