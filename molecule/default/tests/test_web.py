@@ -130,6 +130,15 @@ def test_access_log_is_json_lines_with_the_statistics_fields(target, untrusted, 
     assert {"time_iso8601", "remote_addr", "http_referer"} <= set(entry)
 
 
+def test_log_rotation_makes_nginx_write_a_fresh_log(target, untrusted, target_address):
+    """Role analytics rotates the logs; its postrotate makes nginx reopen them (USR1)."""
+    log = "/var/log/difusor/web/access.log"
+    target.check_output("logrotate --force /etc/logrotate.d/difusor-web")
+    assert wait_for(lambda: target.file(log).exists, 10)
+    served(untrusted, target_address, "index.html?after=rotation")
+    assert wait_for(lambda: "after=rotation" in target.file(log).content_string, 10)
+
+
 def run_notice_playbook(host: str, state: str) -> subprocess.CompletedProcess:
     env = {
         **os.environ,
