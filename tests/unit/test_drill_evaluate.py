@@ -35,6 +35,11 @@ def test_a_cut_not_served_or_not_pushed_fails():
     assert not pushed.passed and pushed.facts[0].key == "push_failed"
 
 
+def test_bytes_are_not_compared_for_a_cut_that_did_not_go_live():
+    unsent = evaluate.went_live(2, "second_cut", B, "rsync exit 5", None, None, 60, VALUES)
+    assert evaluate.same_bytes(unsent, b"<html>", Page(200, b"other")) == unsent
+
+
 def test_bytes_check_is_added_to_the_step():
     live = evaluate.went_live(2, "second_cut", B, "", page(B), 1.0, 60, VALUES)
     same = evaluate.same_bytes(live, b"<html>", Page(200, b"<html>"))
@@ -74,7 +79,8 @@ def test_a_wrong_rule_a_missing_rejection_or_a_blip_fails():
     blip = rejected("sidecar-mismatch", [page(B), DOWN, page(B)])
     assert not blip.passed
     assert blip.facts[-1].values["shown"] == "no answer (connection refused)"
-    assert not rejected("sidecar-mismatch", [], event=None, error="rsync exit 10").passed
+    unsent = rejected("sidecar-mismatch", [], event=None, error="rsync exit 10")
+    assert not unsent.passed and [fact.key for fact in unsent.facts] == ["push_failed"]
 
 
 def test_crash_recovery_needs_a_restart_and_the_cut_served_again():

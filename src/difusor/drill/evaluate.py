@@ -63,7 +63,10 @@ def went_live(
 
 
 def same_bytes(result: StepResult, expected: bytes, served: Page) -> StepResult:
-    """Add the byte-for-byte check of a served file (VI.b) to a step's result."""
+    """Add the byte-for-byte check of a served file (VI.b) to a step's result (a cut that did
+    not go live is not compared)."""
+    if not result.passed:
+        return result
     if served.status == 200 and served.body == expected:
         fact, ok = Fact("bytes_equal", {"size": len(expected)}), True
     else:
@@ -128,7 +131,7 @@ def rejected_while_served(
     others = [shown for shown in distinct_shown(polls) if shown != kept]
     if polls and not others:
         facts.append(Fact("kept_served", {"cut": kept, "polls": len(polls)}))
-    else:
+    elif polls:
         facts.append(Fact("other_served", {"cut": kept, "shown": ", ".join(others) or "-"}))
         ok = False
     timings = _timing("push_to_rejected", seconds) if event is not None else ()

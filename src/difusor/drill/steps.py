@@ -149,9 +149,8 @@ class Drill:
             self.remote.publish_generated(plan.stale, "stale")
             started = self.clock()
             status = self.remote.run_watchdog()
-            notice_page, notice_s, _ = self.wait_page(lambda page: page.notice)
-            if not notice_page.notice:
-                notice_s = None
+            notice_page, _, _ = self.wait_page(lambda page: page.notice)
+            notice_s = self.clock() - started if notice_page.notice else None
             started = self.clock()
             error = self.send(fresh)
             if error:
