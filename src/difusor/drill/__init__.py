@@ -5,3 +5,7 @@ the host over SSH), web (what the public sees over HTTPS), evaluate (PASS/FAIL o
 what was observed), steps (the scripted sequence), report (the step table, es/en, and JSON),
 cli (`register`, `main`).
 """
+
+from difusor.drill.cli import main, register
+
+__all__ = ["main", "register"]
