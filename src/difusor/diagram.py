@@ -436,7 +436,7 @@ def draw_host(ax: Any, view: HostView, top: float, words: dict[str, str]) -> Non
         40,
         14,
         PALETTE["pipe"],
-        [words["verify"], "prep-publisher (systemd path)", words["verify_note"]],
+        [words["verify"], "difusor-ingest.path (systemd)", words["verify_note"]],
     )
     _arrow(ax, (108, y0 + 33.5), (108, y0 + 28.5))
     _box(
