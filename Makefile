@@ -45,19 +45,13 @@ molecule: setup
 ## test: lint + unit + molecule
 test: lint unit molecule
 
-## demo: a sandbox host provisioned with playbooks/site.yml
+## demo: a sandbox difusor end to end: simulated electoral body, provisioning, cuts live, audit
 demo: setup
-	mkdir -p .difusor/images && docker save --output .difusor/images/web.tar difusor/web:latest
-	difusor sandbox up --inventory $(SANDBOX_INVENTORY)
-	ansible-playbook -i $(SANDBOX_INVENTORY) playbooks/site.yml
-	@echo
-	@echo "The sandbox difusor is up and provisioned:"
-	@difusor sandbox status
-	@echo "Reach it with Ansible:  $(BIN)/ansible -i $(SANDBOX_INVENTORY) all -m ping"
-	@echo "Remove it:              $(BIN)/difusor sandbox down --inventory $(SANDBOX_INVENTORY)"
+	scripts/demo
 
 demo-down: venv
 	difusor sandbox down --inventory $(SANDBOX_INVENTORY)
+	rm -f inventory/sandbox/group_vars/all/simulator.yml
 
 ## lock: regenerate requirements/dev.txt from the newest tools that fit
 lock:

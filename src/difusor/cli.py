@@ -8,8 +8,19 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from difusor import __version__, engine, images, package, role_docs, sandbox
+from difusor import (
+    __version__,
+    diagram,
+    engine,
+    images,
+    package,
+    provision,
+    role_docs,
+    sandbox,
+    simulator,
+)
 from difusor.compliance import cli as compliance_cli
+from difusor.drill import cli as drill_cli
 from difusor.errors import DifusorError
 from difusor.memoria import cli as memoria_cli
 from difusor.package.layout import format_csv_cut, parse_cut_arg
@@ -268,6 +279,10 @@ def build_parser() -> argparse.ArgumentParser:
     stats_cli.register(commands)
     memoria_cli.register(commands)
     compliance_cli.register(commands)
+    provision.register(commands)
+    drill_cli.register(commands)
+    diagram.register(commands)
+    simulator.register(commands)
     return parser
 
 

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import re
 import subprocess
 import sys
@@ -556,19 +555,3 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     parser.add_argument("--vault-password-file", type=Path, help="for vault-encrypted variables")
     parser.set_defaults(func=cmd_diagram)
     return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="difusor")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except DifusorError as exc:
-        print(f"difusor: error: {exc}", file=sys.stderr)
-        return 1
-
-
-if __name__ == "__main__":
-    os.environ.setdefault("MPLBACKEND", "Agg")
-    sys.exit(main())

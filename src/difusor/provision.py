@@ -633,14 +633,3 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     parser.set_defaults(func=cmd_provision)
     return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="difusor")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    return args.func(args)
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -17,7 +17,6 @@ import argparse
 import os
 import socket
 import subprocess
-import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -308,7 +307,8 @@ def start_container(args: argparse.Namespace, password: str, say: Callable[[str]
             "python3",
             image,
             "-m",
-            "difusor.simulator",
+            "difusor.cli",
+            "simulate",
             "push",
             *push_arguments(args, target),
         ],
@@ -524,20 +524,3 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     parser.set_defaults(func=cmd_simulate)
     return parser
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="difusor")
-    register(parser.add_subparsers(dest="command", required=True))
-    args = parser.parse_args(argv)
-    try:
-        return args.func(args)
-    except DifusorError as exc:
-        print(f"difusor: error: {exc}", file=sys.stderr, flush=True)
-        return 1
-    except KeyboardInterrupt:
-        return 130
-
-
-if __name__ == "__main__":
-    sys.exit(main(["simulate", *sys.argv[1:]]))

@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 import pytest
 
 from difusor import drill
+from difusor.cli import main as difusor_main
 from difusor.drill import cli, inventory
 
 
@@ -35,13 +36,13 @@ class InWindow(datetime):
 
 def test_refused_inside_the_publication_window(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(cli, "datetime", InWindow)
-    assert cli.main(["drill", "-i", str(tmp_path / "hosts.yml")]) == cli.EXIT_NOT_RUN
+    assert difusor_main(["drill", "-i", str(tmp_path / "hosts.yml")]) == cli.EXIT_NOT_RUN
     assert "refusing to run the continuity drill" in capsys.readouterr().err
 
 
 def test_forced_inside_the_window_goes_on_to_the_inventory(monkeypatch, tmp_path, capsys):
     monkeypatch.setattr(cli, "datetime", InWindow)
-    assert cli.main(["drill", "--force", "-i", str(tmp_path / "none.yml")]) == cli.EXIT_NOT_RUN
+    assert difusor_main(["drill", "--force", "-i", str(tmp_path / "none.yml")]) == cli.EXIT_NOT_RUN
     err = capsys.readouterr().err
     assert "refusing" not in err and "none.yml does not exist" in err
 
@@ -50,7 +51,7 @@ def test_a_missing_password_is_exit_2_naming_the_variable(monkeypatch, tmp_path,
     data = {"_meta": {"hostvars": {"h": {}}}, "difusores": {"hosts": ["h"]}}
     monkeypatch.setattr(inventory, "read_inventory", lambda path: data)
     monkeypatch.delenv("RSYNC_PASSWORD", raising=False)
-    assert cli.main(["drill", "-i", str(tmp_path / "hosts.yml")]) == cli.EXIT_NOT_RUN
+    assert difusor_main(["drill", "-i", str(tmp_path / "hosts.yml")]) == cli.EXIT_NOT_RUN
     assert "rsync_receiver_password" in capsys.readouterr().err
 
 

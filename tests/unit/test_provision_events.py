@@ -16,6 +16,7 @@ import pytest
 from rich.console import Console
 
 from difusor import provision
+from difusor.cli import main as difusor_main
 from difusor.errors import DifusorError
 
 EVENTS = Path(__file__).with_name("test_provision_events.jsonl")
@@ -149,7 +150,7 @@ def test_usage_errors_say_what_to_pass(tmp_path: Path) -> None:
     with pytest.raises(DifusorError, match="does not exist"):
         provision.resolve_inventory(tmp_path, tmp_path / "missing.yml")
     args = ["provision", "--project-dir", str(tmp_path), "-i", str(tmp_path / "none.yml")]
-    assert provision.main(args) == provision.EXIT_USAGE
+    assert difusor_main(args) == provision.EXIT_USAGE
 
 
 def test_command_line_and_run_directory(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from difusor import simulator
+from difusor.cli import main as difusor_main
 from difusor.errors import DifusorError
 from difusor.package import verify
 from difusor.package.layout import parse_cut_arg
@@ -193,7 +194,7 @@ def test_watch_counts_new_live_cuts_and_times_out() -> None:
 
 
 def test_push_without_target_is_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
-    assert simulator.main(["simulate", "push"]) == 1
+    assert difusor_main(["simulate", "push"]) == 1
     assert "--target" in capsys.readouterr().err
 
 
@@ -209,8 +210,8 @@ def test_push_without_count_runs_without_end(monkeypatch: pytest.MonkeyPatch) ->
     calls: list[dict] = []
     monkeypatch.setenv("RSYNC_PASSWORD", "pw")
     monkeypatch.setattr(simulator, "simulate", lambda *args, **kwargs: calls.append(kwargs))
-    assert simulator.main(["simulate", "push", "--target", "10.0.0.2"]) == 0
-    assert simulator.main(["simulate", "push", "--target", "10.0.0.2", "--count", "2"]) == 0
+    assert difusor_main(["simulate", "push", "--target", "10.0.0.2"]) == 0
+    assert difusor_main(["simulate", "push", "--target", "10.0.0.2", "--count", "2"]) == 0
     assert [call["count"] for call in calls] == [None, 2]
     cuts = simulator.cut_times(parse_cut_arg("2024-06-02 20:00"), None)
     assert len([next(cuts) for _ in range(200)]) == 200

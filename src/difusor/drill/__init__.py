@@ -3,9 +3,9 @@
 Modules: cuts (the drill's cut times), inventory (how to reach each host), remote (commands on
 the host over SSH), web (what the public sees over HTTPS), evaluate (PASS/FAIL of each step from
 what was observed), steps (the scripted sequence), report (the step table, es/en, and JSON),
-cli (`register`, `main`).
+cli (`register`: the `drill` subcommand of `difusor`).
 """
 
-from difusor.drill.cli import main, register
+from difusor.drill.cli import register
 
-__all__ = ["main", "register"]
+__all__ = ["register"]
