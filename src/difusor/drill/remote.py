@@ -17,6 +17,7 @@ WEB = "/srv/prep/web"
 LIB = "PYTHONPATH=/opt/difusor/lib python3 -m difusor.cli"
 WEB_SETTINGS = "/etc/difusor/web.yml"
 SAVED_WEB_SETTINGS = "/etc/difusor/web.yml.drill-saved"
+DRILL_WATCH_UNTIL = "2099-12-31 23:59"
 CONTAINER = "prep-web"
 WORK = "/root/difusor-drill"
 
@@ -122,11 +123,15 @@ class Remote:
         return self.run(f"{LIB} web status")
 
     def auto_notice_on(self) -> None:
-        """Save the watchdog settings and set auto_notice: true (restore_web_settings undoes)."""
+        """Save the watchdog settings, then for the drill: auto_notice true, and the PREP open
+        (watch_until far ahead; a drill runs outside the real night, when the watchdog would
+        otherwise report `closed`). restore_web_settings undoes both."""
         self.run(
             f"cp -p {WEB_SETTINGS} {SAVED_WEB_SETTINGS} && "
-            f"sed -i 's/^auto_notice: .*/auto_notice: true/' {WEB_SETTINGS} && "
-            f"grep -qx 'auto_notice: true' {WEB_SETTINGS}"
+            f"sed -i -e 's/^auto_notice: .*/auto_notice: true/' "
+            f"-e \"s/^watch_until: .*/watch_until: '{DRILL_WATCH_UNTIL}'/\" {WEB_SETTINGS} && "
+            f"grep -qx 'auto_notice: true' {WEB_SETTINGS} && "
+            f"grep -qx \"watch_until: '{DRILL_WATCH_UNTIL}'\" {WEB_SETTINGS}"
         )
 
     def restore_web_settings(self) -> bool:
