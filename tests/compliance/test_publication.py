@@ -9,18 +9,13 @@ import pytest
 
 from difusor.compliance import checks
 from difusor.compliance.remote import TREE_DIGESTS, python_command
+from difusor.package import journal
 from difusor.package.layout import parse_cut_id
 
 
 def journal_events(host, evidence, path: str) -> list[dict]:
     text = evidence.run(host, f"tail -n 2000 {path} 2>/dev/null", sudo=True).stdout
-    events = []
-    for line in text.splitlines():
-        try:
-            events.append(json.loads(line))
-        except ValueError:
-            continue
-    return events
+    return journal.parse_lines(text)
 
 
 @pytest.mark.requirement("I.H")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from difusor.errors import DifusorError
+from difusor.formats import format_option
 
 DEFAULT_FORMATS = "html,json"
 
@@ -22,16 +23,13 @@ def say(message: str) -> None:
     print(f"difusor: {message}", file=sys.stderr, flush=True)
 
 
-def _formats(text: str) -> list[str]:
+def _report_formats() -> tuple[str, ...]:
     from difusor.compliance.report.render import FORMATS
 
-    formats = [item.strip() for item in text.split(",") if item.strip()]
-    unknown = [item for item in formats if item not in FORMATS]
-    if unknown or not formats:
-        raise argparse.ArgumentTypeError(
-            f"unknown format(s) {', '.join(unknown) or '(none)'}; choose from {','.join(FORMATS)}"
-        )
-    return formats
+    return tuple(FORMATS)
+
+
+_formats = format_option(_report_formats)
 
 
 def register(commands: Any) -> argparse.ArgumentParser:

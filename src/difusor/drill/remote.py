@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import shlex
 import subprocess
 from collections.abc import Callable
@@ -11,6 +10,7 @@ from typing import Any
 
 from difusor.drill.inventory import DrillHost
 from difusor.errors import DifusorError
+from difusor.package import journal
 
 SITE = "/srv/prep/site"
 WEB = "/srv/prep/web"
@@ -96,13 +96,7 @@ class Remote:
     def journal_since(self, length: int) -> list[dict[str, Any]]:
         """The journal's events after its first `length` lines."""
         text = self.run(f"tail -n +{length + 1} {SITE}/journal.jsonl 2>/dev/null || true")
-        events = []
-        for line in text.splitlines():
-            try:
-                events.append(json.loads(line))
-            except ValueError:
-                continue
-        return events
+        return journal.parse_lines(text)
 
     def container_state(self) -> tuple[str, int, int]:
         """(status, restart count, main PID) of the web container."""

@@ -7,17 +7,13 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from difusor.formats import format_option
 
-def format_list(text: str) -> list[str]:
+
+def _memoria_formats() -> tuple[str, ...]:
     from difusor.memoria.render import FORMATS
 
-    chosen = [item.strip().lower() for item in text.split(",") if item.strip()]
-    unknown = [item for item in chosen if item not in FORMATS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"unknown format {', '.join(unknown) or text!r}; choose among {', '.join(FORMATS)}"
-        )
-    return list(dict.fromkeys(chosen))
+    return tuple(FORMATS)
 
 
 def cmd_memoria(args: argparse.Namespace) -> int:
@@ -65,7 +61,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
     )
     parser.add_argument(
         "--format",
-        type=format_list,
+        type=format_option(_memoria_formats),
         default=["html", "md"],
         help="html, pdf, md (default: html,md)",
     )

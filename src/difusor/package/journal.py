@@ -80,15 +80,20 @@ def try_record(root: Path, event: str, **fields: Any) -> dict[str, Any] | None:
         return None
 
 
-def read_journal(root: Path) -> list[dict[str, Any]]:
-    """Every event so far (an unparsable line, e.g. cut short by a crash, is skipped)."""
-    path = journal_path(root)
-    if not path.exists():
-        return []
+def parse_lines(text: str) -> list[dict[str, Any]]:
+    """The events in journal text (an unparsable line, e.g. cut short by a crash, is skipped)."""
     events = []
-    for line in path.read_text(encoding="utf-8").splitlines():
+    for line in text.splitlines():
         try:
             events.append(json.loads(line))
         except ValueError:
             continue
     return events
+
+
+def read_journal(root: Path) -> list[dict[str, Any]]:
+    """Every event so far."""
+    path = journal_path(root)
+    if not path.exists():
+        return []
+    return parse_lines(path.read_text(encoding="utf-8"))

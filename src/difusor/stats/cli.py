@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from difusor.errors import DifusorError
+from difusor.formats import format_option
 from difusor.stats.render import FORMATS
 
 OUTPUT_STEM = "estadisticas"
@@ -19,16 +20,6 @@ def iso_date(text: str) -> date:
         return date.fromisoformat(text)
     except ValueError:
         raise argparse.ArgumentTypeError(f"expected YYYY-MM-DD, got {text!r}") from None
-
-
-def format_list(text: str) -> list[str]:
-    chosen = [item.strip().lower() for item in text.split(",") if item.strip()]
-    unknown = [item for item in chosen if item not in FORMATS]
-    if unknown or not chosen:
-        raise argparse.ArgumentTypeError(
-            f"unknown format {', '.join(unknown) or text!r}; choose among {', '.join(FORMATS)}"
-        )
-    return list(dict.fromkeys(chosen))
 
 
 def read_salt(path: Path | None) -> bytes | None:
@@ -117,7 +108,7 @@ def register(commands: Any) -> argparse.ArgumentParser:
     parser.add_argument("--to", dest="end", type=iso_date, help="last day (included), YYYY-MM-DD")
     parser.add_argument(
         "--format",
-        type=format_list,
+        type=format_option(lambda: FORMATS),
         default=["json"],
         help="comma-separated: json, csv, html, md (default: json)",
     )
