@@ -62,6 +62,17 @@ def test_https_from_both_sides_shows_the_live_cut(request, live, target_address,
     assert redirect == f"301 https://{target_address}/x"
 
 
+def test_waiting_page_while_no_cut_is_live(live, target, untrusted, target_address):
+    """VI.a: before the first cut goes live the site shows the waiting page, not an error."""
+    target.check_output(f"mv {SITE}/current {SITE}/current.hidden")
+    try:
+        page = served(untrusted, target_address, "")
+        assert page.rc == 0 and 'id="espera-prep"' in page.stdout
+    finally:
+        target.check_output(f"mv {SITE}/current.hidden {SITE}/current")
+    assert live_cut_shown(untrusted, target_address, ident(live))
+
+
 def test_served_files_are_the_package_bytes(live, untrusted, target_address):
     """VI.b: every file of the package, fetched over HTTPS, has the package's SHA-256."""
     with zipfile.ZipFile(live) as archive:
