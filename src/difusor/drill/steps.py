@@ -140,9 +140,10 @@ class Drill:
 
     def gap(self, number: int, plan: CutPlan, fresh: Path, values: dict) -> StepResult:
         ids = plan.ids(self.settings)
-        status = ""
+        status = error = ""
         notice_page = fresh_page = None
         notice_s = fresh_s = None
+        left_on = False
         try:
             self.remote.auto_notice_on()
             self.saved_settings = True
@@ -152,9 +153,9 @@ class Drill:
             notice_page, _, _ = self.wait_page(lambda page: page.notice)
             notice_s = self.clock() - started if notice_page.notice else None
             started = self.clock()
-            error = self.send(fresh)
-            if error:
-                raise RemoteError(f"rsync: {error}")
+            push_error = self.send(fresh)
+            if push_error:
+                raise RemoteError(f"rsync: {push_error}")
             if self.wait_remote(lambda: self.remote.live_cut() == ids["fresh"]) is not None:
                 self.remote.run_watchdog()
                 fresh_page, _, _ = self.wait_page(lambda page: page.cut == ids["fresh"])
@@ -163,19 +164,7 @@ class Drill:
                     self.newest_live = ids["fresh"]
             left_on = self.remote.notice_active()
         except RemoteError as exc:
-            return evaluate.gap_handled(
-                number,
-                status,
-                notice_page,
-                notice_s,
-                ids["fresh"],
-                fresh_page,
-                fresh_s,
-                False,
-                self.timeout_s,
-                values,
-                error=str(exc),
-            )
+            error = str(exc)
         finally:
             self.restore_settings()
         return evaluate.gap_handled(
@@ -189,6 +178,7 @@ class Drill:
             left_on,
             self.timeout_s,
             values,
+            error=error,
         )
 
     def restore_settings(self) -> bool:
