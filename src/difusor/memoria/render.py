@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from difusor.errors import DifusorError
 from difusor.memoria.build import Memoria
 from difusor.memoria.incidents import KINDS, POINT_KINDS
 from difusor.memoria.period import DUE, long_date, short
 from difusor.memoria.text import TEXT, describe
+from difusor.pdf import html_to_pdf
 from difusor.stats import render as stats_render
 from difusor.stats.render import duration
 
@@ -198,18 +197,7 @@ def _loader() -> Any:
 
 def to_pdf(memoria: Memoria, lang: str = "es") -> bytes:
     """PDF through xhtml2pdf (pure pip; charts as PNG, since it draws no inline SVG)."""
-    try:
-        from xhtml2pdf import pisa
-    except ImportError as exc:
-        raise DifusorError(
-            "PDF output needs xhtml2pdf: pip install -r requirements/dev.txt"
-        ) from exc
-    html = to_html(memoria, lang, chart_format="png")
-    out = io.BytesIO()
-    status = pisa.CreatePDF(html, dest=out, encoding="utf-8")
-    if status.err:
-        raise DifusorError(f"xhtml2pdf could not render the memoria ({status.err} errors)")
-    return out.getvalue()
+    return html_to_pdf(to_html(memoria, lang, chart_format="png"), "the memoria")
 
 
 def write(memoria: Memoria, directory: Path, formats: list[str], lang: str) -> list[Path]:

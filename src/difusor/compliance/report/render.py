@@ -12,7 +12,7 @@ from typing import Any
 
 from difusor.compliance.messages import Messages
 from difusor.compliance.verdicts import FAIL, MANUAL, NA, PASS, VERDICTS, WAIVED
-from difusor.errors import DifusorError
+from difusor.pdf import html_to_pdf
 
 FORMATS = ("html", "pdf", "md", "json", "junit")
 EXTENSIONS = {"html": "html", "pdf": "pdf", "md": "md", "json": "json", "junit": "junit.xml"}
@@ -62,19 +62,7 @@ def html(report: dict[str, Any], paper: str | None = None) -> str:
 
 def pdf(report: dict[str, Any], paper: str = "a4") -> bytes:
     """The same HTML, laid out on A4 or Letter pages by xhtml2pdf (pure Python)."""
-    import io
-    import logging
-
-    from xhtml2pdf import pisa  # lazy: heavy
-
-    for name in ("xhtml2pdf", "xhtml2pdf.default", "xhtml2pdf.document", "xhtml2pdf.tags"):
-        logging.getLogger(name).setLevel(logging.ERROR)
-
-    out = io.BytesIO()
-    status = pisa.CreatePDF(html(report, paper=paper), dest=out, encoding="utf-8")
-    if status.err:
-        raise DifusorError(f"PDF rendering failed ({status.err} errors)")
-    return out.getvalue()
+    return html_to_pdf(html(report, paper=paper), "the audit report")
 
 
 def _md_cell(text: Any) -> str:
