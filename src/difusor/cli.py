@@ -23,13 +23,10 @@ from difusor.compliance import cli as compliance_cli
 from difusor.drill import cli as drill_cli
 from difusor.errors import DifusorError
 from difusor.memoria import cli as memoria_cli
+from difusor.output import say
 from difusor.package.layout import format_csv_cut, parse_cut_arg
 from difusor.stats import cli as stats_cli
 from difusor.web import cli as web_cli
-
-
-def say(message: str) -> None:
-    print(f"difusor: {message}", file=sys.stderr, flush=True)
 
 
 def cmd_engine(args: argparse.Namespace) -> int:

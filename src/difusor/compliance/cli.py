@@ -15,12 +15,9 @@ from typing import Any
 
 from difusor.errors import DifusorError
 from difusor.formats import format_option
+from difusor.output import say
 
 DEFAULT_FORMATS = "html,json"
-
-
-def say(message: str) -> None:
-    print(f"difusor: {message}", file=sys.stderr, flush=True)
 
 
 def _report_formats() -> tuple[str, ...]:
