@@ -18,7 +18,7 @@ import shlex
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -236,7 +236,7 @@ def _timestamp(created: object) -> float | None:
     except ValueError:
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
+        moment = moment.replace(tzinfo=timezone.utc)
     return moment.timestamp()
 
 
@@ -411,7 +411,7 @@ def resolve_inventory(project_dir: Path, given: Path | None) -> Path:
 
 
 def new_run_dir(project_dir: Path, now: datetime | None = None) -> Path:
-    moment = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    moment = (now or datetime.now(timezone.utc)).strftime("%Y%m%dT%H%M%SZ")
     run_dir = project_dir / RUNS_DIR / moment
     suffix = 1
     while run_dir.exists():

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -129,7 +129,7 @@ def run_audit(args: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[Path
         targets = runner.url_targets(args.hosts)
     if args.target_address and len(targets) > 1:
         raise DifusorError("--target-address applies to one host; give one host or none")
-    now = datetime.now(UTC)
+    now = datetime.now(timezone.utc)
     out = args.out or Path(f"audit-{now:%Y%m%d-%H%M%S}")
     options = runner.SuiteOptions(
         catalog=catalog.path.resolve(),

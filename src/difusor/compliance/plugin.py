@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 import os
 import time
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -113,7 +113,7 @@ class Evidence:
 class SuiteState:
     def __init__(self, config: pytest.Config) -> None:
         self.config = config
-        self.started = datetime.now(UTC)
+        self.started = datetime.now(timezone.utc)
         self.tests: list[dict[str, Any]] = []
         self.identity: dict[str, Any] = {}
         self.host_error = ""
@@ -278,7 +278,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         "hosts_option": config.getoption("hosts", None),
         "catalog": str(config.getoption("catalog")),
         "started_utc": state.started.isoformat(timespec="seconds"),
-        "finished_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+        "finished_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "pytest_exit": int(exitstatus),
         "host_error": state.host_error,
         "identity": state.identity,

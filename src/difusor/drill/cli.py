@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 import sys
 import tempfile
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from difusor.errors import DifusorError
@@ -43,7 +43,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
     reports: list[report.HostReport] = []
     try:
         refuse_in_window(
-            datetime.now(UTC),
+            datetime.now(timezone.utc),
             Settings(),
             "run the continuity drill (it pushes test cuts, "
             "crashes the web container and serves the notice)",

@@ -6,7 +6,7 @@ import time
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -204,7 +204,7 @@ class Drill:
                 f"{self.host.name}: https://{self.host.address}/ does not answer "
                 f"({self.page().error}); is the web container (role prep_web) running?"
             )
-        now = now or datetime.now(UTC)
+        now = now or datetime.now(timezone.utc)
         live = remote.live_cut()
         plan = plan_cuts(now, parse_cut_id(live, self.settings) if live else None, self.settings)
         ids = plan.ids(self.settings)
@@ -235,7 +235,9 @@ class Drill:
             (5, "crash", lambda: self.crash(5, ids["second"], values)),
             (6, "gap", lambda: self.gap(6, plan, archives["fresh"], values)),
         ]
-        started = datetime.now(UTC).astimezone(self.settings.tz).isoformat(timespec="seconds")
+        started = (
+            datetime.now(timezone.utc).astimezone(self.settings.tz).isoformat(timespec="seconds")
+        )
         cleanup: tuple[Fact, ...] = ()
         try:
             for number, key, action in actions:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +50,8 @@ def build(
     span = None
     if minutes:
         span = (
-            datetime.fromtimestamp(min(minutes) * 60, UTC),
-            datetime.fromtimestamp(max(minutes) * 60, UTC),
+            datetime.fromtimestamp(min(minutes) * 60, timezone.utc),
+            datetime.fromtimestamp(max(minutes) * 60, timezone.utc),
         )
         spans = collector.silent_periods(
             int(WINDOW_START.timestamp()), int(WINDOW_END.timestamp()), thresholds.silent_min * 60
@@ -62,7 +62,7 @@ def build(
     found.sort(key=lambda incident: (incident.start, inc.KINDS.index(incident.kind)))
     return Memoria(
         difusor=difusor,
-        generated=now or datetime.now(UTC),
+        generated=now or datetime.now(timezone.utc),
         hosts=hosts,
         incidents=found,
         publication=publication,

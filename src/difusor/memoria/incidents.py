@@ -19,7 +19,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import PurePath
 from typing import Any
 
@@ -56,7 +56,7 @@ def event_time(event: dict[str, Any]) -> datetime | None:
         moment = datetime.fromisoformat(str(event["time"]).replace("Z", "+00:00"))
     except (KeyError, ValueError):
         return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
 def _timed(events: Iterable[dict[str, Any]]) -> list[tuple[datetime, dict[str, Any]]]:
@@ -191,7 +191,12 @@ def from_journal(
 def silent(host: str, spans: Iterable[tuple[int, int]]) -> list[Incident]:
     """Silent periods of the access logs (epoch pairs) as incidents."""
     return [
-        Incident("silent", host, datetime.fromtimestamp(a, UTC), datetime.fromtimestamp(b, UTC))
+        Incident(
+            "silent",
+            host,
+            datetime.fromtimestamp(a, timezone.utc),
+            datetime.fromtimestamp(b, timezone.utc),
+        )
         for a, b in spans
     ]
 

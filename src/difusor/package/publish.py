@@ -11,7 +11,7 @@ import os
 import shutil
 import tempfile
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from difusor.errors import DifusorError
@@ -56,7 +56,7 @@ class Published:
 
 def window_open(settings: Settings, now: datetime | None = None) -> bool:
     """Whether results may go live (VI.a: from 20:00 Tiempo del Centro, 2 June 2024)."""
-    return (now or datetime.now(UTC)) >= settings.publish_from
+    return (now or datetime.now(timezone.utc)) >= settings.publish_from
 
 
 def publish(

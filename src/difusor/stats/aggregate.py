@@ -23,7 +23,7 @@ import secrets
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -108,7 +108,7 @@ class Collector:
         quarter = epoch // 900
         found = self._local.get(quarter)
         if found is None:
-            moment = datetime.fromtimestamp(quarter * 900, UTC).astimezone(self.tz)
+            moment = datetime.fromtimestamp(quarter * 900, timezone.utc).astimezone(self.tz)
             found = self._local[quarter] = (moment.date().isoformat(), moment.hour)
         return found
 

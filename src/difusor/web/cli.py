@@ -6,7 +6,7 @@ import argparse
 import getpass
 import subprocess
 import sys
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from difusor.errors import DifusorError
@@ -44,7 +44,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
     _need_web_root(args.web_root)
     if args.action == "on":
         settings = _package_settings(args.settings)
-        refuse_in_window(datetime.now(UTC), settings, "turn notice mode on", args.force)
+        refuse_in_window(datetime.now(timezone.utc), settings, "turn notice mode on", args.force)
         state, changed = notice.turn_on(
             args.web_root, args.site_root, reason=args.reason, by=getpass.getuser()
         )
@@ -86,7 +86,7 @@ def cmd_web(args: argparse.Namespace) -> int:
     if args.action == "watchdog":
         watchdog = load_watchdog_settings(args.web_settings)
         state, actions = freshness.check(
-            args.site_root, args.web_root, datetime.now(UTC), settings, watchdog
+            args.site_root, args.web_root, datetime.now(timezone.utc), settings, watchdog
         )
     else:
         state = freshness.Freshness(**freshness.read_state(args.web_root))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 from difusor.errors import DifusorError
 from difusor.package.layout import Settings
@@ -15,7 +15,7 @@ def in_window(now: datetime, settings: Settings) -> bool:
 def window_open_now(publish_from: str, keep_until: str) -> bool:
     """For Ansible: is now inside the window given as 'YYYY-MM-DD HH:MM' (Tiempo del Centro)?"""
     settings = Settings.from_mapping({"publish_from": publish_from, "keep_until": keep_until})
-    return in_window(datetime.now(UTC), settings)
+    return in_window(datetime.now(timezone.utc), settings)
 
 
 def refuse_in_window(now: datetime, settings: Settings, what: str, force: bool) -> None:
