@@ -1,6 +1,6 @@
 """Format facts: cut times, archive names, sha256sum lines, settings."""
 
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 
 import pytest
 from package_kit import CUT, TZ
@@ -21,7 +21,7 @@ from difusor.package.layout import (
 
 def test_cut_formats():
     assert cut_id(CUT) == "20240602_2015"
-    assert cut_id(datetime(2024, 6, 3, 2, 15, tzinfo=UTC)) == "20240602_2015"
+    assert cut_id(datetime(2024, 6, 3, 2, 15, tzinfo=timezone.utc)) == "20240602_2015"
     assert format_csv_cut(CUT) == "02/06/2024 20:15 (UTC-6)"
     assert archive_name(CUT, "tar.gz") == "20240602_2015_PREP_GUB_VER.tar.gz"
 
@@ -40,9 +40,25 @@ def test_csv_cut_is_an_instant(text):
     assert parse_csv_cut(text) == CUT
 
 
-@pytest.mark.parametrize("text", ["2024-06-02 20:15", "20240602_2015", "2024-06-02T20:15-06:00"])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "2024-06-02 20:15",
+        "20240602_2015",
+        "2024-06-02T20:15-06:00",
+        "2024-06-02T20:15:00.000-06:00",
+        "2024-06-03T02:15Z",
+    ],
+)
 def test_cut_arguments(text):
     assert parse_cut_arg(text) == CUT
+
+
+# Python 3.11+ reads these with datetime.fromisoformat, 3.10 does not: refused on every Python.
+@pytest.mark.parametrize("text", ["20240602T2015", "2024-06-02T20:15:00.1", "2024-06-02T20:15-06"])
+def test_cut_arguments_read_alike_on_every_python(text):
+    with pytest.raises(ValueError, match="not a cut time"):
+        parse_cut_arg(text)
 
 
 @pytest.mark.parametrize(

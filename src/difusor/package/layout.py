@@ -23,6 +23,12 @@ TIMEZONE = "America/Mexico_City"  # Tiempo del Centro (UTC-6 all of 2024)
 CUT_ID_FORMAT = "%Y%m%d_%H%M"  # also the name of a release directory
 CUT_ID_RE = re.compile(r"\d{8}_\d{4}")
 SHA256_LINE_RE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
+# The ISO 8601 times that datetime.fromisoformat reads alike on Python 3.10 to 3.13 (3.11 also
+# reads compact and other forms, 3.10 does not), plus a final Z for UTC.
+_ISO_TIME_RE = re.compile(
+    r"\d{4}-\d{2}-\d{2}(?:[ T]\d{2}(?::\d{2}(?::\d{2}(?:\.\d{3}(?:\d{3})?)?)?)?"
+    r"(?:Z|[+-]\d{2}:\d{2})?)?"
+)
 
 
 @dataclass(frozen=True)
@@ -144,7 +150,9 @@ def parse_cut_arg(text: str, tz: ZoneInfo | None = None) -> datetime:
     if CUT_ID_RE.fullmatch(text):
         return datetime.strptime(text, CUT_ID_FORMAT).replace(tzinfo=tz)
     try:
-        moment = datetime.fromisoformat(text)
+        if not _ISO_TIME_RE.fullmatch(text):
+            raise ValueError
+        moment = datetime.fromisoformat(text[:-1] + "+00:00" if text.endswith("Z") else text)
     except ValueError:
         raise ValueError(f"not a cut time (YYYY-MM-DD HH:MM): {text!r}") from None
     return moment.replace(tzinfo=tz) if moment.tzinfo is None else moment
