@@ -15,7 +15,7 @@ from pathlib import Path
 
 import yaml
 
-from difusor import mirror
+from difusor import keyring, mirror
 from difusor.errors import DifusorError
 from difusor.system import ensure_commands, run
 
@@ -23,8 +23,9 @@ from difusor.system import ensure_commands, run
 BUILD_FORMAT = 3
 RECIPE_LABEL = "io.difusor.recipe"
 IMAGE_PREFIX = "difusor/"
-DEFAULT_IMAGES = ("debian12", "debian13", "client", "web")
+DEFAULT_IMAGES = ("debian12", "debian13", "ubuntu2204", "ubuntu2404", "client", "web")
 SYSTEMD_CMD = 'CMD ["/lib/systemd/systemd"]'
+ARCHIVES = ("debian", "ubuntu")
 
 
 @dataclass(frozen=True)
@@ -36,6 +37,8 @@ class Recipe:
     command: tuple[str, ...] = ()  # the image's CMD; systemd when empty
     labels: tuple[tuple[str, str], ...] = ()
     slim: bool = False  # an application image: no docs, manuals, locales or package lists
+    archive: str = "debian"  # which distribution's archive `suite` comes from
+    archive_key: str | None = None  # fingerprint of that archive's signing key (Ubuntu)
 
     @property
     def changes(self) -> list[str]:
@@ -52,12 +55,17 @@ def load_recipes(text: str | None = None) -> dict[str, Recipe]:
     """Parse images.yml (the packaged one by default) and check each recipe's shape."""
     if text is None:
         text = resources.files("difusor").joinpath("data/images.yml").read_text()
-    entries = yaml.safe_load(text)["images"]
+    document = yaml.safe_load(text)
     recipes = {}
-    for name, entry in entries.items():
+    for name, entry in document["images"].items():
         if ("debootstrap" in entry) == ("from" in entry):
             raise DifusorError(
                 f"image recipe {name!r}: give exactly one of 'debootstrap' or 'from'"
+            )
+        archive = entry.get("archive", "debian")
+        if archive not in ARCHIVES:
+            raise DifusorError(
+                f"image recipe {name!r}: archive {archive!r} is not one of {', '.join(ARCHIVES)}"
             )
         recipes[name] = Recipe(
             name,
@@ -67,6 +75,8 @@ def load_recipes(text: str | None = None) -> dict[str, Recipe]:
             tuple(entry.get("command", ())),
             tuple(sorted((str(k), str(v)) for k, v in entry.get("labels", {}).items())),
             bool(entry.get("slim", False)),
+            archive,
+            document.get("archive_keys", {}).get(archive),
         )
     for recipe in recipes.values():
         if recipe.parent and ":" not in recipe.parent and recipe.parent not in recipes:
@@ -87,6 +97,8 @@ def digest(recipe: Recipe, recipes: dict[str, Recipe]) -> str:
     # Only when set, so that the digests of the systemd hosts stay what they were.
     if recipe.command or recipe.labels or recipe.slim:
         content.update(command=recipe.command, labels=recipe.labels, slim=recipe.slim)
+    if recipe.archive != "debian":
+        content.update(archive=recipe.archive, archive_key=recipe.archive_key)
     return hashlib.sha256(json.dumps(content, sort_keys=True).encode()).hexdigest()[:16]
 
 
@@ -133,24 +145,33 @@ def ensure_image(
 
 def _build_debootstrap(recipe: Recipe, wanted: str) -> None:
     ensure_commands({"debootstrap": "debootstrap"}, f"building image {recipe.name}")
-    source = mirror.debian_mirror()
     with tempfile.TemporaryDirectory(prefix=f"difusor-{recipe.name}-", dir="/var/tmp") as tmp:
         root = Path(tmp) / "rootfs"
-        run(
-            [
-                "debootstrap",
-                "--variant=minbase",
-                f"--include={','.join(recipe.packages)}",
-                recipe.suite,
-                str(root),
-                source.archive,
-            ],
-            timeout=1800,
-        )
-        _customize_rootfs(root, recipe.suite, source)
+        include = f"--include={','.join(recipe.packages)}"
+        if recipe.archive == "ubuntu":
+            archive = mirror.ubuntu_mirror(recipe.suite)
+            if not recipe.archive_key:
+                raise DifusorError(f"image recipe {recipe.name!r}: no archive key for ubuntu")
+            key = keyring.ubuntu_keyring(
+                archive, recipe.suite, recipe.archive_key, Path(tmp) / "ubuntu-archive.gpg"
+            )
+            script = str(mirror.debootstrap_script(recipe.suite))
+            options = [f"--keyring={key}", "--components=main,universe", include]
+            arguments = [recipe.suite, str(root), archive, script]
+            sources = ("ubuntu.sources", mirror.ubuntu_sources(archive, recipe.suite))
+        else:
+            debian = mirror.debian_mirror()
+            options, arguments = [include], [recipe.suite, str(root), debian.archive]
+            sources = ("debian.sources", mirror.deb822_sources(debian, recipe.suite))
+        run(["debootstrap", "--variant=minbase", *options, *arguments], timeout=1800)
+        _customize_rootfs(root, *sources)
         if recipe.slim:
             _slim_rootfs(root)
-        changes = [*recipe.changes, f"LABEL {RECIPE_LABEL}={wanted}"]
+        # An Ubuntu server runs with its -updates and -security suites applied: the bootstrap
+        # is imported under a stage tag and upgraded, and only the result carries the digest.
+        upgraded = recipe.archive == "ubuntu"
+        tag = f"{IMAGE_PREFIX}{recipe.name}:bootstrap" if upgraded else recipe.tag
+        changes = [*recipe.changes, *([] if upgraded else [f"LABEL {RECIPE_LABEL}={wanted}"])]
         change_args = " ".join(f"--change {shlex.quote(change)}" for change in changes)
         run(
             [
@@ -159,18 +180,30 @@ def _build_debootstrap(recipe: Recipe, wanted: str) -> None:
                 "pipefail",
                 "-c",
                 f"tar -C {shlex.quote(str(root))} --numeric-owner -c . "
-                f"| docker import {change_args} - {shlex.quote(recipe.tag)}",
+                f"| docker import {change_args} - {shlex.quote(tag)}",
             ],
             timeout=600,
         )
+    if upgraded:
+        _docker_build(recipe, [f"FROM {tag}", f"RUN {UPGRADE}", *recipe.changes], wanted)
+        run(["docker", "image", "rm", tag], check=False)
 
 
-def _customize_rootfs(root: Path, suite: str, source: mirror.DebianMirror) -> None:
+# Apply the suite's updates without starting services in the build container (policy-rc.d),
+# and keep the package lists, backdated, like a freshly installed server's.
+UPGRADE = (
+    "printf '#!/bin/sh\\nexit 101\\n' > /usr/sbin/policy-rc.d && chmod 755 /usr/sbin/policy-rc.d "
+    "&& apt-get update && DEBIAN_FRONTEND=noninteractive apt-get -y "
+    "-o Dpkg::Options::=--force-confold dist-upgrade "
+    "&& apt-get clean && rm -f /usr/sbin/policy-rc.d "
+    "&& find /var/lib/apt/lists -exec touch -d @0 {} +"
+)
+
+
+def _customize_rootfs(root: Path, sources_name: str, sources: str) -> None:
     """Make the tree a clean systemd host that uses the same mirror as this machine."""
     (root / "etc/apt/sources.list").unlink(missing_ok=True)
-    (root / "etc/apt/sources.list.d/debian.sources").write_text(
-        mirror.deb822_sources(source, suite)
-    )
+    (root / "etc/apt/sources.list.d" / sources_name).write_text(sources)
     if carried := mirror.carried_apt_config():
         (root / "etc/apt/apt.conf.d/90difusor-build-host").write_text(carried)
     (root / "etc/machine-id").write_text("")  # each container gets its own at boot
@@ -206,16 +239,16 @@ def _build_derived(recipe: Recipe, parent: str, wanted: str) -> None:
         f"--no-install-recommends {' '.join(recipe.packages)} "
         "&& rm -rf /var/lib/apt/lists/* && touch -d @0 /var/lib/apt/lists"
     )
-    dockerfile = "\n".join(
-        [
-            f"FROM {parent}",
-            f"RUN {install}",
-            *recipe.changes,
-            f"LABEL {RECIPE_LABEL}={wanted}",
-            "",
-        ]
-    )
+    _docker_build(recipe, [f"FROM {parent}", f"RUN {install}", *recipe.changes], wanted)
+
+
+def _docker_build(recipe: Recipe, instructions: list[str], wanted: str) -> None:
+    dockerfile = "\n".join([*instructions, f"LABEL {RECIPE_LABEL}={wanted}", ""])
     with tempfile.TemporaryDirectory(prefix=f"difusor-{recipe.name}-") as tmp:
         Path(tmp, "Dockerfile").write_text(dockerfile)
         env = {**os.environ, "DOCKER_BUILDKIT": "0"}  # the classic builder needs no buildx
-        run(["docker", "build", "--network", "host", "-q", "-t", recipe.tag, tmp], env=env)
+        run(
+            ["docker", "build", "--network", "host", "-q", "-t", recipe.tag, tmp],
+            env=env,
+            timeout=1800,
+        )

@@ -89,3 +89,57 @@ def deb822_sources(mirror: DebianMirror, suite: str) -> str:
         f"Types: deb\nURIs: {mirror.security}\nSuites: {suite}-security\n"
         "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n"
     )
+
+
+# --- Ubuntu -----------------------------------------------------------------------------------
+
+DEBOOTSTRAP_SCRIPTS = Path("/usr/share/debootstrap/scripts")
+# The script every Ubuntu suite of debootstrap links to; an older debootstrap that lacks a new
+# suite's script (noble on Debian 12's) builds it with this one.
+UBUNTU_SCRIPT = "gutsy"
+# Evaluate a debootstrap suite script with stubs, printing only the mirror it chooses by default.
+_DEFAULT_MIRROR_PROBE = """
+default_mirror() { echo "$1"; }
+for f in mirror_style download_style finddebs_style variants keyring force_md5 doing_variant \
+    error warning info; do
+  eval "$f() { :; }"
+done
+. "$1"
+"""
+
+
+def debootstrap_script(suite: str) -> Path:
+    """The debootstrap script that builds an Ubuntu suite."""
+    own = DEBOOTSTRAP_SCRIPTS / suite
+    return own if own.exists() else DEBOOTSTRAP_SCRIPTS / UBUNTU_SCRIPT
+
+
+def ubuntu_mirror(suite: str, arch: str = "amd64") -> str:
+    """DIFUSOR_UBUNTU_MIRROR when set, else the mirror debootstrap itself uses for the suite."""
+    if archive := os.environ.get("DIFUSOR_UBUNTU_MIRROR"):
+        return archive.rstrip("/")
+    script = debootstrap_script(suite)
+    if not script.exists():
+        raise DifusorError(
+            f"debootstrap has no script for {suite} ({script}); install debootstrap or set "
+            "DIFUSOR_UBUNTU_MIRROR to an Ubuntu archive URL"
+        )
+    out = run(
+        ["sh", "-c", _DEFAULT_MIRROR_PROBE, "probe", str(script)],
+        env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "ARCH": arch, "SUITE": suite},
+    ).stdout.split()
+    if not out:
+        raise DifusorError(
+            f"could not read debootstrap's default mirror for {suite} from {script}; set "
+            "DIFUSOR_UBUNTU_MIRROR to an Ubuntu archive URL"
+        )
+    return out[-1].rstrip("/")
+
+
+def ubuntu_sources(archive: str, suite: str) -> str:
+    """deb822 sources of an Ubuntu server: main and universe, with -updates and -security."""
+    return (
+        f"Types: deb\nURIs: {archive}\nSuites: {suite} {suite}-updates {suite}-security\n"
+        "Components: main universe\n"
+        "Signed-By: /usr/share/keyrings/ubuntu-archive-keyring.gpg\n"
+    )

@@ -51,3 +51,17 @@ def test_a_recipe_needs_exactly_one_source():
 def test_an_unknown_parent_is_named():
     with pytest.raises(DifusorError, match=r"'child'.*unknown parent 'nowhere'"):
         load_recipes("images:\n  child: {from: nowhere, packages: []}\n")
+
+
+def test_ubuntu_recipes_come_from_the_ubuntu_archive_with_its_key():
+    recipes = load_recipes()
+    for name, suite in (("ubuntu2204", "jammy"), ("ubuntu2404", "noble")):
+        assert recipes[name].suite == suite
+        assert recipes[name].archive == "ubuntu"
+        assert len(recipes[name].archive_key or "") == 40
+    assert recipes["debian12"].archive == "debian"
+
+
+def test_an_unknown_archive_is_refused():
+    with pytest.raises(DifusorError, match=r"'x'.*archive 'arch' is not one of debian, ubuntu"):
+        load_recipes("images:\n  x: {debootstrap: sid, archive: arch, packages: []}\n")
