@@ -5,7 +5,7 @@ import pytest
 from conftest import KEYS, address_of, put_file
 
 OPERATOR = "prep"
-PASSWORD = "prep-drill-2024"  # fixture, see host_vars/target-debian12.yml
+PASSWORD = "prep-drill-2024"  # fixture, see host_vars/target-ubuntu2204.yml
 SSH = "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5"
 
 
@@ -17,7 +17,7 @@ def trusted_keys(trusted):
 
 
 def password_enabled(target) -> bool:
-    return target.backend.host.endswith("debian12")
+    return "password" in target.ansible.get_variables().get("ssh_auth_methods", [])
 
 
 def test_operator_logs_in_with_a_key_and_has_root_privileges(trusted, trusted_keys, target_address):
