@@ -10,17 +10,21 @@ SANDBOX_INVENTORY := inventory/sandbox/hosts.yml
 # Every scenario but the Vagrant ones (they need Vagrant and a hypervisor; see docs/vagrant.md).
 SCENARIOS := $(filter-out vagrant-%,$(notdir $(patsubst %/molecule.yml,%,$(wildcard molecule/*/molecule.yml))))
 
-.PHONY: setup venv engine images lint unit molecule test demo demo-down lock clean
+.PHONY: setup venv tools engine images lint unit molecule test demo demo-down lock clean
 
-## setup: virtualenv with the pinned tools, a running Docker engine, the base images (idempotent)
-setup: venv engine images
+## setup: virtualenv with the pinned tools, the programs the commands run (rsync, ssh, docker,
+## debootstrap, ...: difusor tools check), a running Docker engine, the base images (idempotent)
+setup: venv tools engine images
 
 venv: $(VENV)/.installed
 $(VENV)/.installed: requirements/dev.txt pyproject.toml scripts/bootstrap-venv
 	scripts/bootstrap-venv $(VENV)
 	touch $@
 
-engine: venv
+tools: venv
+	difusor tools install
+
+engine: venv tools
 	difusor engine
 
 images: engine

@@ -18,6 +18,7 @@ from difusor import (
     role_docs,
     sandbox,
     simulator,
+    tools,
 )
 from difusor.compliance import cli as compliance_cli
 from difusor.drill import cli as drill_cli
@@ -41,6 +42,25 @@ def cmd_images(args: argparse.Namespace) -> int:
         for recipe in recipes.values():
             wanted = images.digest(recipe, recipes)
             built = images.built_digest(recipe.tag)
+def cmd_tools(args: argparse.Namespace) -> int:
+    absent = tools.missing(tools.PROGRAMS)
+    if args.action == "install" and absent:
+        from difusor.system import ensure_commands
+
+        packages = sorted({tools.package_of(name) for name in absent})
+        say(f"installing {' '.join(packages)} (for {', '.join(absent)})")
+        ensure_commands(absent, "make setup")
+        absent = []
+    if args.action == "check":
+        for program in tools.PROGRAMS.values():
+            state = "missing" if program.name in absent else "ok"
+            print(f"{program.name:12} {state:8} {program.package:15} {program.used_by}")
+    if absent:
+        raise tools.MissingProgram(absent)
+    say("every program the controller's commands run is installed")
+    return 0
+
+
             state = "up to date" if built == wanted else ("outdated" if built else "not built")
             print(f"{recipe.tag:28} {wanted}  {state}")
         return 0
@@ -194,6 +214,19 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument(
         "--platforms",
         help="JSON/YAML list or YAML file of {name, image, groups}; "
+    tls = commands.add_parser(
+        "tools",
+        help="the programs the controller's commands run (rsync, ssh, docker, ...): "
+        "check them, or install the missing ones (make setup)",
+    )
+    tls.add_argument(
+        "action",
+        choices=["check", "install"],
+        help="check: list them, exit 2 when one is missing; install: apt-get install the "
+        "missing ones (as root)",
+    )
+    tls.set_defaults(func=cmd_tools)
+
         "default: one host 'prep-sandbox' in group 'difusores' "
         "(image from DIFUSOR_SANDBOX_IMAGE, default debian12)",
     )
@@ -297,3 +330,11 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+    except tools.MissingProgram as exc:
+        say(str(exc))
+        return 2
+    except FileNotFoundError as exc:  # a program run without a check first
+        if exc.filename not in tools.PROGRAMS:
+            raise
+        say(tools.missing_message([exc.filename]))
+        return 2

@@ -22,6 +22,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from difusor import tools
 from difusor.errors import DifusorError
 
 if TYPE_CHECKING:
@@ -563,6 +564,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
     from rich.console import Console
 
     console = Console(stderr=True)
+    tools.require("ssh")  # Ansible reaches the hosts over SSH
     try:
         project_dir = (args.project_dir or find_project_dir()).resolve()
         request = ProvisionRequest(

@@ -25,6 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from difusor import tools
 from difusor.errors import DifusorError
 
 if TYPE_CHECKING:
@@ -393,6 +394,7 @@ def cmd_simulate(args: argparse.Namespace) -> int:
     if args.action == "push":
         if not args.target:
             raise DifusorError("push needs --target HOST (the difusor's address or name)")
+        tools.require("rsync")
         password = read_password(args.password_file)
         target = Target(args.target, args.module, args.user, args.port)
         if args.wait:

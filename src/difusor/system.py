@@ -1,13 +1,15 @@
-"""Running commands on the controller and installing Debian packages it needs."""
+"""Running commands on the controller and installing the Debian packages it needs (the table of
+programs and packages is difusor.tools)."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from difusor.errors import DifusorError
+from difusor.tools import MissingProgram, missing, package_of
 
 
 def run(
@@ -30,7 +32,9 @@ def run(
             env=env,
         )
     except FileNotFoundError as exc:
-        raise DifusorError(f"command not found: {args[0]}") from exc
+        if "/" in args[0]:
+            raise DifusorError(f"command not found: {args[0]}") from exc
+        raise MissingProgram([args[0]]) from None
     except subprocess.TimeoutExpired as exc:
         raise DifusorError(f"command timed out after {timeout} s: {' '.join(args)}") from exc
     if check and result.returncode != 0:
@@ -50,17 +54,22 @@ def has_systemd() -> bool:
     return os.path.isdir("/run/systemd/system")
 
 
-def ensure_commands(packages_by_command: dict[str, str], why: str) -> None:
-    """Install the Debian packages that provide missing commands, or say how to."""
-    missing = {cmd: pkg for cmd, pkg in packages_by_command.items() if shutil.which(cmd) is None}
-    if not missing:
+def ensure_commands(programs: Iterable[str] | Mapping[str, str], why: str = "") -> None:
+    """Install the packages (difusor.tools.PROGRAMS) of the programs that are missing when root
+    on a system with apt-get; otherwise raise MissingProgram, which names them. A mapping gives
+    the package of a program the table does not list."""
+    fallback = dict(programs) if isinstance(programs, Mapping) else {}
+    absent = missing(programs)
+    if not absent:
         return
-    packages = sorted(set(missing.values()))
     if not is_root() or shutil.which("apt-get") is None:
-        raise DifusorError(
-            f"{why} needs {', '.join(sorted(missing))}; install the package(s) "
-            f"{' '.join(packages)} (for example: sudo apt-get install -y {' '.join(packages)})"
-        )
+        raise MissingProgram(absent, fallback)
+    packages = sorted({package_of(name, fallback) for name in absent})
     env_args = ["env", "DEBIAN_FRONTEND=noninteractive"]
     run([*env_args, "apt-get", "update", "-qq"], timeout=600)
     run([*env_args, "apt-get", "install", "-y", "-qq", *packages], timeout=1200)
+    if still := missing(absent):
+        raise DifusorError(
+            f"apt-get installed {' '.join(packages)}, and yet {', '.join(still)} is not on PATH"
+            + (f" ({why})" if why else "")
+        )

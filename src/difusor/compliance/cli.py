@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from difusor import tools
 from difusor.errors import DifusorError
 from difusor.formats import format_option
 from difusor.output import say
@@ -116,6 +117,15 @@ class _Progress:
             self.bar.update(self.tasks[name], completed=done, total=total)
 
 
+def needed_programs(args: argparse.Namespace) -> list[str]:
+    """What the audit runs on this machine: ssh for the hosts of an inventory, and curl and
+    openssl for the certificate probe when a vantage point is this machine (local://)."""
+    names = ["ssh"] if args.inventory else []
+    if args.portal_url and "local://" in (args.trusted_vantage, args.untrusted_vantage):
+        names += ["curl", "openssl"]
+    return names
+
+
 def run_audit(args: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[Path, str]]]:
     from difusor.compliance import catalog as catalog_mod
     from difusor.compliance import runner, verdicts
@@ -175,6 +185,7 @@ def run_audit(args: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[Path
 
 
 def cmd_audit(args: argparse.Namespace) -> int:
+    tools.require(*needed_programs(args))
     try:
         report, written = run_audit(args)
     except DifusorError as exc:  # usage errors (catalog, waivers, inventory) exit 2, not 1

@@ -12,6 +12,7 @@ import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
+from difusor import tools
 from difusor.errors import DifusorError
 
 EXIT_PASSED, EXIT_FAILED, EXIT_NOT_RUN = 0, 1, 2
@@ -40,6 +41,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
     from difusor.package.layout import Settings
     from difusor.web.window import refuse_in_window
 
+    tools.require("rsync", "ssh")  # the pushes and the host's shell (exit 2 with the package)
     reports: list[report.HostReport] = []
     try:
         refuse_in_window(

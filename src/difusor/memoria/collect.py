@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from difusor import tools
 from difusor.errors import DifusorError
 
 PLAYBOOK = Path("playbooks") / "collect.yml"
@@ -38,6 +39,7 @@ def collect(inventory: Path, dest: Path, limit: str | None = None) -> Path:
     """
     if not inventory.exists():
         raise DifusorError(f"inventory {inventory} not found")
+    tools.require("ssh")  # Ansible reaches the hosts over SSH
     playbook = find_playbook()
     dest = dest.resolve()
     if dest.exists():

@@ -9,6 +9,7 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
+from difusor import tools
 from difusor.errors import DifusorError
 from difusor.package.layout import Settings, load_settings
 from difusor.web import freshness, notice
@@ -63,6 +64,7 @@ def cmd_notice(args: argparse.Namespace) -> int:
 
 
 def _notice_playbook(args: argparse.Namespace) -> int:
+    tools.require("ssh")  # Ansible reaches the hosts over SSH
     command = [
         str(Path(sys.executable).with_name("ansible-playbook")),
         "-i",
