@@ -36,12 +36,6 @@ def cmd_engine(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_images(args: argparse.Namespace) -> int:
-    recipes = images.load_recipes()
-    if args.action == "list":
-        for recipe in recipes.values():
-            wanted = images.digest(recipe, recipes)
-            built = images.built_digest(recipe.tag)
 def cmd_tools(args: argparse.Namespace) -> int:
     absent = tools.missing(tools.PROGRAMS)
     if args.action == "install" and absent:
@@ -61,6 +55,12 @@ def cmd_tools(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_images(args: argparse.Namespace) -> int:
+    recipes = images.load_recipes()
+    if args.action == "list":
+        for recipe in recipes.values():
+            wanted = images.digest(recipe, recipes)
+            built = images.built_digest(recipe.tag)
             state = "up to date" if built == wanted else ("outdated" if built else "not built")
             print(f"{recipe.tag:28} {wanted}  {state}")
         return 0
@@ -197,6 +197,19 @@ def build_parser() -> argparse.ArgumentParser:
     eng = commands.add_parser("engine", help="make sure a Docker engine answers (start one)")
     eng.set_defaults(func=cmd_engine)
 
+    tls = commands.add_parser(
+        "tools",
+        help="the programs the controller's commands run (rsync, ssh, docker, ...): "
+        "check them, or install the missing ones (make setup)",
+    )
+    tls.add_argument(
+        "action",
+        choices=["check", "install"],
+        help="check: list them, exit 2 when one is missing; install: apt-get install the "
+        "missing ones (as root)",
+    )
+    tls.set_defaults(func=cmd_tools)
+
     img = commands.add_parser("images", help="build or list the local base images")
     img.add_argument("action", choices=["build", "list"])
     img.add_argument(
@@ -214,19 +227,6 @@ def build_parser() -> argparse.ArgumentParser:
     box.add_argument(
         "--platforms",
         help="JSON/YAML list or YAML file of {name, image, groups}; "
-    tls = commands.add_parser(
-        "tools",
-        help="the programs the controller's commands run (rsync, ssh, docker, ...): "
-        "check them, or install the missing ones (make setup)",
-    )
-    tls.add_argument(
-        "action",
-        choices=["check", "install"],
-        help="check: list them, exit 2 when one is missing; install: apt-get install the "
-        "missing ones (as root)",
-    )
-    tls.set_defaults(func=cmd_tools)
-
         "default: one host 'prep-sandbox' in group 'difusores' "
         "(image from DIFUSOR_SANDBOX_IMAGE, default debian12)",
     )
@@ -320,9 +320,17 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
+    except tools.MissingProgram as exc:
+        say(str(exc))
+        return 2
     except DifusorError as exc:
         say(f"error: {exc}")
         return 1
+    except FileNotFoundError as exc:  # a program run without a check first
+        if exc.filename not in tools.PROGRAMS:
+            raise
+        say(tools.missing_message([exc.filename]))
+        return 2
     except KeyboardInterrupt:
         say("interrupted")
         return 130
@@ -330,11 +338,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-    except tools.MissingProgram as exc:
-        say(str(exc))
-        return 2
-    except FileNotFoundError as exc:  # a program run without a check first
-        if exc.filename not in tools.PROGRAMS:
-            raise
-        say(tools.missing_message([exc.filename]))
-        return 2
