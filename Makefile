@@ -30,17 +30,19 @@ engine: venv tools
 images: engine
 	difusor images build
 
-## lint: ansible-lint (production profile), yamllint, ruff
+## lint: ansible-lint (production profile), yamllint, ruff (py310), vermin: host side on Python 3.10
 lint: venv
 	yamllint --strict .
 	difusor docs roles --check
 	ansible-lint --offline
 	ruff check .
 	ruff format --check .
+	python scripts/host_python.py lint
 
-## unit: pytest without Docker
+## unit: pytest without Docker; the host-side tests again under each Python 3.10-3.13 found
 unit: venv
 	pytest tests/unit
+	python scripts/host_python.py test
 
 ## molecule: every scenario, on real systemd hosts
 molecule: setup
@@ -62,7 +64,7 @@ lock:
 	rm -rf /tmp/difusor-lock && python3 -m venv /tmp/difusor-lock
 	/tmp/difusor-lock/bin/pip install -q 'ansible<13' 'ansible-core<2.20' molecule \
 	  'molecule-plugins[docker]' pytest pytest-testinfra ansible-runner ansible-lint yamllint \
-	  ruff docker paramiko jsonschema
+	  ruff vermin docker paramiko jsonschema
 	{ echo '# Pinned tool versions (pip freeze of a working set). Regenerate with `make lock`.'; \
 	  /tmp/difusor-lock/bin/pip freeze; } > requirements/dev.txt
 
