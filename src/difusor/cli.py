@@ -65,9 +65,29 @@ def cmd_images(args: argparse.Namespace) -> int:
             print(f"{recipe.tag:28} {wanted}  {state}")
         return 0
     engine.ensure_engine(say)
+    if args.action == "facts":
+        return images_facts(args)
     for name in args.names or images.DEFAULT_IMAGES:
         images.ensure_image(name, recipes, say)
     return 0
+
+
+def images_facts(args: argparse.Namespace) -> int:
+    from difusor import target_facts
+
+    facts, skipped = target_facts.gather(args.names, build=not args.no_build, say=say)
+    for name in skipped:
+        say(f"skipped {name}: not built, or outdated (difusor images build {name})")
+    if not facts:
+        raise DifusorError("no image to read: build them first (difusor images build)")
+    command = "difusor images facts" + (f" --output {args.output}" if args.output else "")
+    text = target_facts.render_markdown(facts, command)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        say(f"wrote {args.output} ({len(facts)} targets)")
+    else:
+        print(text, end="")
+    return 1 if skipped else 0
 
 
 def cmd_sandbox(args: argparse.Namespace) -> int:
@@ -210,10 +230,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     tls.set_defaults(func=cmd_tools)
 
-    img = commands.add_parser("images", help="build or list the local base images")
-    img.add_argument("action", choices=["build", "list"])
+    img = commands.add_parser(
+        "images",
+        help="build or list the local base images; facts: what each target brings (a Markdown "
+        "table of package versions read from the built images, docs/targets.md)",
+    )
+    img.add_argument("action", choices=["build", "list", "facts"])
     img.add_argument(
-        "names", nargs="*", help="recipes to build (default: %(default)s)", default=None
+        "names",
+        nargs="*",
+        help="recipes to build or read (default: build: the default set; facts: every systemd "
+        "host built from an archive)",
+        default=None,
+    )
+    img.add_argument("--output", type=Path, help="facts: write the table here (else stdout)")
+    img.add_argument(
+        "--no-build",
+        action="store_true",
+        help="facts: skip the images that are not built and up to date (exit 1) instead of "
+        "building them",
     )
     img.set_defaults(func=cmd_images)
 
