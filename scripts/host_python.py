@@ -105,17 +105,18 @@ def lint(paths: list[str]) -> int:
 # --- test -------------------------------------------------------------------------------------
 
 
-def _describe(python: str) -> tuple[str, bool] | None:
-    """(version, is a virtualenv) of an interpreter, None when it does not run."""
-    probe = "import sys; print('%d.%d.%d' % sys.version_info[:3], sys.prefix != sys.base_prefix)"
+def _usable_version(python: str) -> str | None:
+    """The version of an interpreter that can build the test virtualenv: not itself a virtualenv,
+    with venv and ensurepip (Debian's python3.M without python3.M-venv has none). None if not."""
+    probe = (
+        "import sys, venv, ensurepip; assert sys.prefix == sys.base_prefix; "
+        "print('%d.%d.%d' % sys.version_info[:3])"
+    )
     try:
         out = subprocess.run([python, "-c", probe], capture_output=True, text=True, timeout=30)
-    except OSError:
+    except (OSError, subprocess.TimeoutExpired):
         return None
-    if out.returncode:
-        return None
-    version, in_venv = out.stdout.split()
-    return version, in_venv == "True"
+    return out.stdout.strip() if out.returncode == 0 else None
 
 
 def _pyenv_root() -> Path:
@@ -130,7 +131,7 @@ def _pyenv_root() -> Path:
 
 def interpreters() -> tuple[dict[int, tuple[str, str]], list[int]]:
     """For each minor version 3.10 to 3.13: (version, path) of pyenv's newest patch release, else
-    of python3.M on PATH (a virtualenv's is not used); and the minor versions not found."""
+    of python3.M on PATH (see _usable_version); and the minor versions not found."""
     versions = _pyenv_root() / "versions"
     found: dict[int, tuple[str, str]] = {}
     for minor in HOST_MINORS:
@@ -142,9 +143,9 @@ def interpreters() -> tuple[dict[int, tuple[str, str]], list[int]]:
         if on_path := shutil.which(f"python3.{minor}"):
             candidates.append(on_path)
         for python in candidates:
-            described = _describe(python)
-            if described and not described[1] and described[0].startswith(f"3.{minor}."):
-                found[minor] = (described[0], python)
+            version = _usable_version(python)
+            if version and version.startswith(f"3.{minor}."):
+                found[minor] = (version, python)
                 break
     return found, [minor for minor in HOST_MINORS if minor not in found]
 
@@ -185,7 +186,15 @@ def run_tests(venv: Path) -> tuple[int, str, float]:
         "PYTHONDONTWRITEBYTECODE": "1",
         "PATH": f"{venv / 'bin'}{os.pathsep}{env.get('PATH', '')}",
     }
-    command = [str(venv / "bin" / "python"), "-m", "pytest", "-q", "-p", "no:cacheprovider"]
+    command = [
+        str(venv / "bin" / "python"),
+        "-m",
+        "pytest",
+        "-q",
+        "--tb=short",
+        "-p",
+        "no:cacheprovider",
+    ]
     started = time.monotonic()
     done = subprocess.run(
         [*command, *HOST_TESTS],
@@ -202,8 +211,8 @@ def test() -> int:
     found, missing = interpreters()
     if not found:
         print(
-            "host_python: no Python 3.10 to 3.13 on this machine (pyenv versions or python3.M on "
-            "PATH): host-side tests under the targets' Pythons skipped"
+            "host_python: no Python 3.10 to 3.13 with venv on this machine (pyenv versions, "
+            "python3.M on PATH): host-side tests under the targets' Pythons skipped"
         )
         return 0
     results = []
@@ -219,7 +228,7 @@ def test() -> int:
         results.append((version, rc))
     if missing:
         absent = ", ".join(f"3.{minor}" for minor in missing)
-        print(f"host_python: not on this machine, not run: Python {absent}")
+        print(f"host_python: not on this machine (or without venv), not run: Python {absent}")
     failed = [version for version, rc in results if rc]
     ran = ", ".join(version for version, _ in results)
     verdict = f"FAILED on {', '.join(failed)}" if failed else "passed"
