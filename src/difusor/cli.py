@@ -25,9 +25,15 @@ from difusor.drill import cli as drill_cli
 from difusor.errors import DifusorError
 from difusor.memoria import cli as memoria_cli
 from difusor.output import say
+from difusor.package.ingest import SETTLE_S
+from difusor.package.ingest import check as ingest_check
 from difusor.package.layout import format_csv_cut, parse_cut_arg
 from difusor.stats import cli as stats_cli
 from difusor.web import cli as web_cli
+
+# `package ingest`: a package was rejected (and journaled); the pass itself worked. The ingest
+# unit counts it as success (SuccessExitStatus), so a failed unit means the publisher cannot run.
+EXIT_REJECTED = 3
 
 
 def cmd_engine(args: argparse.Namespace) -> int:
@@ -161,13 +167,24 @@ def cmd_package(args: argparse.Namespace) -> int:
         )
         where = "live" if result.live else f"staged until {settings.publish_from.isoformat()}"
         print(f"{result.event} {result.cut_id}: {result.release} ({where})")
+    elif args.action == "ingest" and args.check:
+        outcomes = ingest_check(args.incoming, args.root, drill=args.drill, settings=settings)
+        for outcome in outcomes:
+            print(f"{outcome.event} {outcome.archive}: {outcome.detail}")
+        live = package.live_cut_id(args.root) or "none"
+        print(
+            f"check: the publisher runs (python {sys.version.split()[0]}, {sys.executable}); "
+            f"{len(outcomes)} complete arrivals in {args.incoming}; live cut {live}; "
+            "nothing was changed"
+        )
     elif args.action == "ingest":
         outcomes = package.ingest(
             args.incoming, args.root, drill=args.drill, settings=settings, settle_s=args.settle
         )
         for outcome in outcomes:
             print(f"{outcome.event} {outcome.archive}: {outcome.detail}")
-        return 1 if any(outcome.event == "rejected" for outcome in outcomes) else 0
+        rejected = any(outcome.event == "rejected" for outcome in outcomes)
+        return EXIT_REJECTED if rejected else 0
     elif args.action == "list":
         releases = package.list_releases(args.root, settings)
         live = next((release for release in releases if release.live), None)
@@ -311,7 +328,12 @@ def build_parser() -> argparse.ArgumentParser:
         "--drill", action="store_true", help="go live even before the publication window"
     )
     ingest = pkg_actions.add_parser(
-        "ingest", parents=[common], help="publish every complete arrival in an incoming directory"
+        "ingest",
+        parents=[common],
+        help="publish every complete arrival in an incoming directory",
+        description="Publish every complete arrival (archive and sidecar) in an incoming "
+        f"directory. Exit 0 when every arrival was handled, {EXIT_REJECTED} when a package was "
+        "rejected (journaled, the live cut kept), 1 when the pass itself failed.",
     )
     ingest.add_argument("--incoming", type=Path, required=True, help="where transfers arrive")
     ingest.add_argument("--root", type=Path, required=True, help="holds releases/ and current")
@@ -321,8 +343,14 @@ def build_parser() -> argparse.ArgumentParser:
     ingest.add_argument(
         "--settle",
         type=float,
-        default=30.0,
+        default=SETTLE_S,
         help="seconds to wait for transfers still arriving (default: %(default)s)",
+    )
+    ingest.add_argument(
+        "--check",
+        action="store_true",
+        help="dry pass: verify the complete arrivals in place and say what a pass would do; "
+        "nothing is published, moved or journaled",
     )
     listing = pkg_actions.add_parser("list", parents=[common], help="list the releases")
     listing.add_argument("--root", type=Path, required=True)

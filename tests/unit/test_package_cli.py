@@ -1,11 +1,15 @@
-"""`difusor package ...`: exit codes 0 (ok), 1 (rejected, reason on stderr), 2 (usage)."""
+"""`difusor package ...`: exit codes 0 (ok), 1 (rejected, reason on stderr), 2 (usage); `ingest`
+3 when it rejected a package (journaled) and 1 only when the pass itself failed."""
 
 import os
+from pathlib import Path
 
 import pytest
 from package_kit import make_tar
 
-from difusor.cli import main
+from difusor.cli import EXIT_REJECTED, main
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def run(argv):
@@ -87,3 +91,27 @@ def test_settings_file(tmp_path, capsys):
     settings.write_text("no_such_setting: 1\n")
     assert run(argv) == 1
     assert "unknown package settings: no_such_setting" in capsys.readouterr().err
+
+
+def test_ingest_exits_3_on_a_rejection_and_the_check_changes_nothing(tmp_path, capsys):
+    incoming, root = tmp_path / "incoming", tmp_path / "srv"
+    root.mkdir()
+    for cut in ("2024-06-02 20:15", "2024-06-02 20:30"):
+        run(["package", "generate", "--cut", cut, "--out", str(incoming), "--rows", "3"])
+    first, second = sorted(incoming.glob("*.zip"))
+    second.write_bytes(second.read_bytes()[:-10])
+    paths = ["--incoming", str(incoming), "--root", str(root), "--drill"]
+    capsys.readouterr()
+    assert run(["package", "ingest", "--check", *paths]) == 0
+    out = capsys.readouterr().out
+    assert f"would-publish {first.name}: cut 20240602_2015" in out
+    assert f"would-reject {second.name}" in out
+    assert "check: the publisher runs (python 3." in out and "live cut none" in out
+    assert sorted(p.name for p in root.iterdir()) == []
+    assert run(["package", "ingest", *paths, "--settle", "0"]) == EXIT_REJECTED == 3
+    assert os.readlink(root / "current") == "releases/20240602_2015"
+
+
+def test_the_ingest_unit_counts_a_rejection_as_a_pass_that_worked():
+    unit = ROOT / "roles/prep_publisher/templates/difusor-ingest.service.j2"
+    assert f"\nSuccessExitStatus={EXIT_REJECTED}\n" in unit.read_text()

@@ -3,8 +3,10 @@ import json
 import threading
 import time
 
+import pytest
 from package_kit import AFTER_WINDOW, CUT, LATER, SETTINGS
 
+from difusor.errors import DifusorError
 from difusor.package import ingest, live_cut_id
 from difusor.package.generate import generate
 from difusor.package.layout import cut_id
@@ -95,3 +97,42 @@ def test_a_sidecar_that_lands_during_a_pass_is_published_in_the_same_call(tmp_pa
     monkeypatch.setattr(ingest_module, "_ingest_pass", pass_then_sidecar_lands)
     outcomes = ingest(incoming, root, now=AFTER_WINDOW, settle_s=5, poll_s=0.05)
     assert [o.event for o in outcomes] == ["published"]
+
+
+def tree(path):
+    """Every path below `path` with its type, size and modification time."""
+    return sorted(
+        (str(p.relative_to(path)), p.is_dir(), p.stat().st_size, p.stat().st_mtime_ns)
+        for p in path.rglob("*")
+    )
+
+
+def test_a_check_says_what_a_pass_would_do_and_touches_nothing(tmp_path):
+    incoming, root = tmp_path / "incoming", tmp_path / "site"
+    root.mkdir()
+    good = generate(CUT, incoming, rows=5)
+    corrupt = generate(LATER, incoming, rows=5)
+    corrupt.write_bytes(corrupt.read_bytes()[:-10])
+    (incoming / f".{good.name}.Xy12Z").write_bytes(b"partial transfer")
+    before = tree(tmp_path)
+    outcomes = ingest_module.check(incoming, root, now=AFTER_WINDOW)
+    assert [(o.archive, o.event) for o in outcomes] == [
+        (good.name, "would-publish"),
+        (corrupt.name, "would-reject"),
+    ]
+    assert "sidecar-mismatch" in outcomes[1].detail
+    assert tree(tmp_path) == before  # nothing published, moved or journaled
+    before_window = CUT.replace(hour=12)
+    staged = ingest_module.check(incoming, root, now=before_window)
+    assert staged[0].event == "would-stage"
+    drill = ingest_module.check(incoming, root, now=before_window, drill=True)
+    assert drill[0].event == "would-publish"
+
+
+def test_a_check_fails_where_a_pass_could_not_run(tmp_path):
+    (tmp_path / "site").mkdir()
+    with pytest.raises(DifusorError, match="incoming directory does not exist"):
+        ingest_module.check(tmp_path / "incoming", tmp_path / "site")
+    (tmp_path / "incoming").mkdir()
+    with pytest.raises(DifusorError, match="site root does not exist"):
+        ingest_module.check(tmp_path / "incoming", tmp_path / "nowhere")

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from difusor.cli import main
 from difusor.package.journal import read_journal
 from difusor.package.layout import Settings
 from difusor.web import freshness, notice
@@ -124,3 +125,19 @@ def _symlink(site, target):
     temporary = site / ".current.new"
     os.symlink(target, temporary)
     return temporary
+
+
+def test_a_check_assesses_the_live_cut_and_records_nothing(roots, tmp_path, capsys):
+    site, web = roots
+    state = freshness.assess_live(site, CUT + timedelta(minutes=36), SETTINGS, WATCH)
+    assert (state.level, state.cut, state.age_s) == ("critical", "20240602_2100", 2160)
+    assert read_journal(site) == [] and list(web.iterdir()) == []
+    # The command the provisioning runs before role prep_web made the web root.
+    argv = ["web", "watchdog", "--check", "--site-root", str(site)]
+    argv += ["--web-root", str(tmp_path / "none"), "--settings", str(tmp_path / "none.yml")]
+    assert main([*argv, "--web-settings", str(tmp_path / "none.yml")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("check: the watchdog runs (python 3.")
+    assert "live cut 20240602_2100" in out and "nothing recorded" in out
+    assert read_journal(site) == [] and list(web.iterdir()) == []
+    assert main(["web", "status", "--check", "--site-root", str(site)]) == 1

@@ -6,6 +6,9 @@ under a temporary dot-name and renames it into place, so names starting with "."
 still running. While something is still arriving, a pass waits for it (up to `settle_s`), so that
 a watcher that fired on the archive also publishes the sidecar's arrival a moment later; what is
 still incomplete then waits for the next pass.
+
+`check` is a dry pass: what a pass would do now, with nothing written, moved or journaled (role
+prep_publisher runs it with the host's own python3 to prove that the publisher can run there).
 """
 
 from __future__ import annotations
@@ -17,16 +20,22 @@ from datetime import datetime
 from pathlib import Path
 
 from difusor.errors import DifusorError
+from difusor.package.errors import PackageRejected
 from difusor.package.layout import Settings, sidecar_path
-from difusor.package.publish import publish
+from difusor.package.publish import publish, window_open
+from difusor.package.verify import verify
 
 RECEIVED = "received"
+# How long a pass waits for transfers still arriving (`difusor package ingest --settle`, the
+# value the unit runs with). The audit's arrival threshold adds one safety pass to it
+# (compliance catalog, I.H: arrival_settle_s).
+SETTLE_S = 30.0
 
 
 @dataclass(frozen=True)
 class Outcome:
     archive: str
-    event: str  # published, staged or rejected
+    event: str  # published, staged or rejected; a check: would-publish, would-stage, would-reject
     detail: str
 
 
@@ -99,4 +108,34 @@ def _ingest_pass(
             continue
         outcomes.append(Outcome(archive.name, result.event, str(result.release)))
         _keep(archive, root / RECEIVED / "accepted", settings)
+    return outcomes
+
+
+def check(
+    incoming: Path,
+    root: Path,
+    *,
+    drill: bool = False,
+    settings: Settings | None = None,
+    now: datetime | None = None,
+) -> list[Outcome]:
+    """What a pass would do now, touching nothing: each complete arrival is verified in place
+    (read only, nothing extracted) and reported as would-publish, would-stage or would-reject;
+    nothing is journaled, moved or switched. Raises DifusorError when a directory is missing.
+    (A cut not newer than the live one is refused only by a real pass: publish() decides.)"""
+    settings = settings or Settings()
+    if not Path(incoming).is_dir():
+        raise DifusorError(f"{incoming}: the incoming directory does not exist")
+    if not Path(root).is_dir():
+        raise DifusorError(f"{root}: the site root does not exist")
+    live = drill or window_open(settings, now)
+    outcomes = []
+    for archive in complete_arrivals(Path(incoming), settings):
+        try:
+            verified = verify(archive, settings)
+        except PackageRejected as exc:
+            outcomes.append(Outcome(archive.name, "would-reject", str(exc)))
+            continue
+        event = "would-publish" if live else "would-stage"
+        outcomes.append(Outcome(archive.name, event, f"cut {verified.cut_id}"))
     return outcomes

@@ -83,8 +83,21 @@ def _notice_playbook(args: argparse.Namespace) -> int:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    _need_web_root(args.web_root)
     settings = _package_settings(args.settings)
+    if args.check:
+        if args.action != "watchdog":
+            raise DifusorError("--check applies to `web watchdog` only")
+        watchdog = load_watchdog_settings(args.web_settings)
+        state = freshness.assess_live(
+            args.site_root, datetime.now(timezone.utc), settings, watchdog
+        )
+        age = "-" if state.age_s is None else f"{state.age_s // 60} min"
+        print(
+            f"check: the watchdog runs (python {sys.version.split()[0]}, {sys.executable}); "
+            f"freshness {state.level}: live cut {state.cut or '-'}, age {age}; nothing recorded"
+        )
+        return 0
+    _need_web_root(args.web_root)
     if args.action == "watchdog":
         watchdog = load_watchdog_settings(args.web_settings)
         state, actions = freshness.check(
@@ -147,5 +160,11 @@ def register(commands: argparse._SubParsersAction) -> None:
         type=Path,
         default=DEFAULT_WEB_SETTINGS,
         help="watchdog settings (default: %(default)s)",
+    )
+    web.add_argument(
+        "--check",
+        action="store_true",
+        help="watchdog: assess the live cut and print the level; record nothing, act on "
+        "nothing (the web root is not needed)",
     )
     web.set_defaults(func=cmd_web)

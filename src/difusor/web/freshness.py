@@ -64,6 +64,18 @@ def assess(
     return ("fresh", "warning", "critical", "incident")[max(0, min(missed, 3))]
 
 
+def assess_live(
+    site_root: Path, now: datetime, settings: Settings, watchdog: WatchdogSettings
+) -> Freshness:
+    """The live cut's state at `now`, from the site root alone: nothing is recorded (what
+    `difusor web watchdog --check` prints)."""
+    ident = live_cut_id(site_root)
+    cut = parse_cut_id(ident, settings) if ident else None
+    level = assess(cut, now, settings, watchdog)
+    age = int((now - cut).total_seconds()) if cut else None
+    return Freshness(level, ident, age, now.astimezone(settings.tz).isoformat())
+
+
 def check(
     site_root: Path,
     web_root: Path,
@@ -72,11 +84,8 @@ def check(
     watchdog: WatchdogSettings,
 ) -> tuple[Freshness, list[str]]:
     """Assess the live cut, record level changes, apply auto notice; return (state, actions)."""
-    ident = live_cut_id(site_root)
-    cut = parse_cut_id(ident, settings) if ident else None
-    level = assess(cut, now, settings, watchdog)
-    age = int((now - cut).total_seconds()) if cut else None
-    state = Freshness(level, ident, age, now.astimezone(settings.tz).isoformat())
+    state = assess_live(site_root, now, settings, watchdog)
+    level, ident, age = state.level, state.cut, state.age_s
     state_path = Path(web_root) / STATE_NAME
     previous = (read_json(state_path) or {}).get("level")
     actions: list[str] = []
