@@ -57,7 +57,7 @@ demo: setup
 
 demo-down: venv
 	difusor sandbox down --inventory $(SANDBOX_INVENTORY)
-	rm -f inventory/sandbox/group_vars/all/simulator.yml
+	rm -f inventory/sandbox/group_vars/all/simulator.yml inventory/sandbox/group_vars/all/ntp.yml
 
 ## lock: regenerate requirements/dev.txt from the newest tools that fit
 lock:

@@ -107,6 +107,16 @@ def cmd_sandbox(args: argparse.Namespace) -> int:
         if args.inventory and not args.all:
             args.inventory.unlink(missing_ok=True)
         return 0
+    if args.action == "ntp":
+        engine.ensure_engine(say)
+        address = sandbox.ntp_server(args.name, say)
+        say(f"NTP server of sandbox {args.name} at {address} (UDP 123)")
+        if args.vars_out:
+            args.vars_out.parent.mkdir(parents=True, exist_ok=True)
+            args.vars_out.write_text(sandbox.ntp_vars(address), encoding="utf-8")
+            say(f"role ntp's time sources written to {args.vars_out}")
+        print(address)
+        return 0
     if args.action == "status":
         hosts = sandbox.status(args.name)
     else:
@@ -270,7 +280,12 @@ def build_parser() -> argparse.ArgumentParser:
     img.set_defaults(func=cmd_images)
 
     box = commands.add_parser("sandbox", help="local systemd hosts for the demo and for tests")
-    box.add_argument("action", choices=["up", "down", "status"])
+    box.add_argument(
+        "action",
+        choices=["up", "down", "status", "ntp"],
+        help="ntp: start the sandbox's NTP server (chrony in a client container, never setting "
+        "the clock) and print its address",
+    )
     box.add_argument(
         "--name",
         default=sandbox.DEFAULT_NAME,
@@ -280,7 +295,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--platforms",
         help="JSON/YAML list or YAML file of {name, image, groups}; "
         "default: one host 'prep-sandbox' in group 'difusores' "
-        "(image from DIFUSOR_SANDBOX_IMAGE, default debian12)",
+        f"(image from DIFUSOR_SANDBOX_IMAGE, default {sandbox.DEFAULT_IMAGE})",
     )
     box.add_argument(
         "--state-dir", type=Path, help="where the SSH key is kept (default: .difusor/NAME)"
@@ -289,6 +304,11 @@ def build_parser() -> argparse.ArgumentParser:
         "--inventory", type=Path, help="write an Ansible inventory here (up); remove it (down)"
     )
     box.add_argument("--all", action="store_true", help="down: every sandbox, not only --name")
+    box.add_argument(
+        "--vars-out",
+        type=Path,
+        help="ntp: write role ntp's variables (ntp_servers: this server only) to this file",
+    )
     box.add_argument("--json", action="store_true", help="print the hosts as JSON")
     box.set_defaults(func=cmd_sandbox)
 

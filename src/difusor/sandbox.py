@@ -20,6 +20,20 @@ from difusor.system import ensure_commands, run
 LABEL = "io.difusor.sandbox"
 DEFAULT_NAME = "difusor-sandbox"
 TARGET_GROUP = "difusores"
+# The sandbox target's system when DIFUSOR_SANDBOX_IMAGE is not set: the call's own (II.B.a).
+DEFAULT_IMAGE = "ubuntu2204"
+# The sandbox's NTP server (`difusor sandbox ntp`): chrony in a container of the client image,
+# serving its clock to the sandbox network as molecule/default/prepare.yml's NTP host does.
+# -x: it measures and serves, and never sets this machine's clock (it has no SYS_TIME either).
+NTP_HOST = "ntp"
+NTP_GROUP = "ntp_servers"
+NTP_SERVER_ARGS = ("-d", "-x", "local stratum 8", "allow all")
+# How the sandbox's hosts poll it (role ntp's ntp_servers options): as molecule does, so that
+# chrony is synchronized within seconds of provisioning.
+NTP_CLIENT_OPTIONS = "iburst minpoll 0 maxpoll 2"
+# Containers of a sandbox that are services, not Ansible hosts (no sshd): left out of the
+# inventory. simulators: the simulated electoral body (difusor.simulator.SIMULATOR_GROUP).
+SERVICE_GROUPS = frozenset({NTP_GROUP, "simulators"})
 # Sandbox hosts are rebuilt often: their host keys change, so they are not remembered.
 SANDBOX_SSH_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 
@@ -43,12 +57,12 @@ class Host:
     groups: list[str] = field(default_factory=list)
 
 
+def default_image() -> str:
+    return os.environ.get("DIFUSOR_SANDBOX_IMAGE") or DEFAULT_IMAGE
+
+
 def default_platforms() -> list[Platform]:
-    return [
-        Platform(
-            "prep-sandbox", os.environ.get("DIFUSOR_SANDBOX_IMAGE", "debian12"), (TARGET_GROUP,)
-        )
-    ]
+    return [Platform("prep-sandbox", default_image(), (TARGET_GROUP,))]
 
 
 def parse_platforms(text: str) -> list[Platform]:
@@ -294,6 +308,59 @@ def down(sandbox: str | None = None) -> list[str]:
     return removed
 
 
+def container_address(container: str, network: str) -> str:
+    template = f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}'
+    return run(["docker", "inspect", "--format", template, container]).stdout.strip()
+
+
+def ntp_server(sandbox: str, say: Callable[[str], None] = print) -> str:
+    """Start (or keep) the sandbox's NTP server on its network; return its address."""
+    container = container_name(sandbox, NTP_HOST)
+    state = container_state(container)
+    if state is not None and state != "running":
+        run(["docker", "rm", "--force", container])
+    if state != "running":
+        image = images.ensure_image("client", images.load_recipes(), say)
+        run(
+            [
+                "docker",
+                "run",
+                "--detach",
+                "--init",
+                "--name",
+                container,
+                "--hostname",
+                NTP_HOST,
+                "--network",
+                ensure_network(sandbox),
+                "--label",
+                f"{LABEL}={sandbox}",
+                "--label",
+                f"{LABEL}.groups={NTP_GROUP}",
+                "--label",
+                f"{LABEL}.image=client",
+                "--entrypoint",
+                "chronyd",
+                image,
+                *NTP_SERVER_ARGS,
+            ]
+        )
+        say(f"started {container}: chrony serving its clock (local stratum 8, never setting it)")
+    return container_address(container, network_name(sandbox))
+
+
+def ntp_vars(address: str) -> str:
+    """Role ntp's variables that point the sandbox's hosts at its NTP server (and only at it:
+    the sandbox has no Internet)."""
+    return (
+        "---\n# Written by `difusor sandbox ntp`: the sandbox's NTP server, its only time source.\n"
+        + yaml.safe_dump(
+            {"ntp_servers": [{"host": address, "options": NTP_CLIENT_OPTIONS}], "ntp_pools": []},
+            sort_keys=False,
+        )
+    )
+
+
 def network_gateway(sandbox: str) -> str:
     """The address this machine has on the sandbox network: where the controller connects from."""
     return next(
@@ -305,6 +372,8 @@ def inventory(hosts: list[Host], key: Path, controller_address: str) -> dict:
     """An Ansible inventory that reaches the hosts over SSH as root with the sandbox key."""
     groups: dict[str, dict] = {}
     for host in hosts:
+        if SERVICE_GROUPS & set(host.groups):
+            continue
         for group in host.groups or ["ungrouped"]:
             groups.setdefault(group, {"hosts": {}})["hosts"][host.name] = {
                 "ansible_host": host.address

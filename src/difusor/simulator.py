@@ -315,7 +315,7 @@ def start_container(args: argparse.Namespace, password: str, say: Callable[[str]
         ],
         env={**os.environ, "RSYNC_PASSWORD": password},
     )
-    address = container_address(name, sandbox.network_name(args.sandbox))
+    address = sandbox.container_address(name, sandbox.network_name(args.sandbox))
     if args.vars_out:
         args.vars_out.parent.mkdir(parents=True, exist_ok=True)
         args.vars_out.write_text(
@@ -323,13 +323,6 @@ def start_container(args: argparse.Namespace, password: str, say: Callable[[str]
             f"sandbox_simulator_address: {address}\n"
         )
     return address
-
-
-def container_address(container: str, network: str) -> str:
-    from difusor.system import run
-
-    template = f'{{{{(index .NetworkSettings.Networks "{network}").IPAddress}}}}'
-    return run(["docker", "inspect", "--format", template, container]).stdout.strip()
 
 
 def start_after(live: str) -> str:

@@ -112,3 +112,66 @@ def test_inventory_groups_hosts_and_uses_the_sandbox_key(tmp_path: Path):
     assert set(children["clients"]["hosts"]) == {"trusted"}
     assert set(children["trusted"]["hosts"]) == {"trusted"}
     yaml.safe_dump(data)  # serializable as the inventory file
+
+
+def test_the_sandbox_runs_the_calls_own_system_unless_told_otherwise(monkeypatch):
+    from difusor import images, sandbox
+
+    monkeypatch.delenv("DIFUSOR_SANDBOX_IMAGE", raising=False)
+    assert [p.image for p in sandbox.default_platforms()] == ["ubuntu2204"]
+    assert sandbox.DEFAULT_IMAGE in images.load_recipes()
+    monkeypatch.setenv("DIFUSOR_SANDBOX_IMAGE", "debian12")
+    assert [p.image for p in sandbox.default_platforms()] == ["debian12"]
+    monkeypatch.setenv("DIFUSOR_SANDBOX_IMAGE", "")
+    assert sandbox.default_image() == "ubuntu2204"
+
+
+def test_service_containers_are_not_inventory_hosts(tmp_path: Path):
+    from difusor import sandbox, simulator
+
+    assert simulator.SIMULATOR_GROUP in sandbox.SERVICE_GROUPS
+    hosts = [
+        Host("target", "sb-target", "172.18.0.2", "ubuntu2204", "running", ["difusores"]),
+        Host("ntp", "sb-ntp", "172.18.0.3", "client", "running", [sandbox.NTP_GROUP]),
+        Host("simulador-ople", "sb-sim", "172.18.0.4", "client", "running", ["simulators"]),
+    ]
+    children = inventory(hosts, tmp_path / "id_ed25519", "172.18.0.1")["all"]["children"]
+    assert list(children) == ["difusores"]
+
+
+def test_the_ntp_server_serves_its_clock_and_never_sets_it(monkeypatch):
+    import subprocess
+
+    from difusor import images, sandbox
+
+    calls: list[list[str]] = []
+
+    def fake_run(args, **kwargs):
+        calls.append(list(args))
+        out = "172.18.0.9\n" if args[:2] == ["docker", "inspect"] else ""
+        return subprocess.CompletedProcess(args, 0, out, "")
+
+    monkeypatch.setattr(sandbox, "run", fake_run)
+    monkeypatch.setattr(sandbox, "container_state", lambda name: None)
+    monkeypatch.setattr(sandbox, "ensure_network", lambda name: f"{name}-net")
+    monkeypatch.setattr(images, "ensure_image", lambda name, recipes, say: f"difusor/{name}:latest")
+    assert sandbox.ntp_server("sb", lambda message: None) == "172.18.0.9"
+    started = next(call for call in calls if call[:2] == ["docker", "run"])
+    assert "--network" in started and "sb-net" in started
+    assert f"{sandbox.LABEL}=sb" in started  # `sandbox down` (make demo-down) removes it
+    assert started[started.index("--entrypoint") + 1 : started.index("--entrypoint") + 3] == [
+        "chronyd",
+        "difusor/client:latest",
+    ]
+    assert started[-4:] == ["-d", "-x", "local stratum 8", "allow all"]
+    assert not any("cap-add" in arg or "privileged" in arg for arg in started)
+
+
+def test_ntp_vars_point_role_ntp_at_the_sandbox_server_only():
+    from difusor import sandbox
+
+    data = yaml.safe_load(sandbox.ntp_vars("172.18.0.9"))
+    assert data == {
+        "ntp_servers": [{"host": "172.18.0.9", "options": "iburst minpoll 0 maxpoll 2"}],
+        "ntp_pools": [],
+    }
