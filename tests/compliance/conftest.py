@@ -120,11 +120,25 @@ def target_address(host, pytestconfig: pytest.Config) -> str:
     return addresses[0]
 
 
+def incoming_arrivals(host, evidence, params) -> list | None:
+    """The files in the incoming directory with their age (checks.Arrival); None when the
+    directory cannot be listed."""
+    from difusor.compliance import checks
+
+    listing = evidence.run(host, checks.arrivals_command(params("I.H")["incoming_dir"]), sudo=True)
+    return checks.parse_arrivals(listing.stdout) if listing.rc == 0 else None
+
+
+@pytest.fixture
+def arrivals(host, evidence, params) -> list | None:
+    return incoming_arrivals(host, evidence, params)
+
+
 @pytest.fixture
 def live_cut(host, evidence, params) -> str:
     """The cut `current` points to (YYYYMMDD_HHMM). No cut: FAIL when packages have arrived
-    (the journal exists), MANUAL before the first package (nothing to judge yet: push a drill
-    package and audit again)."""
+    (the journal exists, or files wait in the incoming directory), MANUAL before the first
+    package (nothing to judge yet: push a drill package and audit again)."""
     from difusor.compliance import checks
     from difusor.package.layout import CUT_ID_RE
 
@@ -135,6 +149,11 @@ def live_cut(host, evidence, params) -> str:
         return name
     journal = params("V.ii.2")["journal"]
     arrived = evidence.run(host, f"test -s {journal}", sudo=True).rc == 0
+    landed = [a for a in incoming_arrivals(host, evidence, params) or [] if not a.in_transfer]
+    if landed:
+        incoming = params("I.H")["incoming_dir"]
+        summary = checks.msg("no_live_cut_waiting", root=root, count=len(landed), incoming=incoming)
+        evidence.verdict(checks.Check(checks.FAIL, summary, {"waiting": [a.name for a in landed]}))
     if arrived:
         evidence.verdict(checks.Check(checks.FAIL, checks.msg("no_live_cut", root=root), {}))
     evidence.verdict(

@@ -76,11 +76,23 @@ def test_live_cut_equals_package_manifest(host, evidence, params, live_cut):
 
 
 @pytest.mark.requirement("V.ii.2")
-def test_failures_are_journaled(host, evidence, params):
+def test_failures_are_journaled(host, evidence, params, arrivals):
     """The publisher's journal records every step, failures included. Before the first package
     arrives there is no journal yet: then the ingest unit must be waiting for arrivals."""
     path = params("V.ii.2")["journal"]
     stat = evidence.run(host, f"stat -c '%U:%G %a %s bytes' {path}", sudo=True)
+    landed = [a for a in arrivals or [] if not a.in_transfer]
+    if stat.rc != 0 and landed:  # packages came, and the publisher never even recorded them
+        incoming = params("I.H")["incoming_dir"]
+        evidence.verdict(
+            checks.Check(
+                checks.FAIL,
+                checks.msg(
+                    "journal_absent_waiting", path=path, count=len(landed), incoming=incoming
+                ),
+                {"journal": False, "waiting": [a.name for a in landed]},
+            )
+        )
     if stat.rc != 0:
         root = params("I.H")["site_root"]
         releases = evidence.run(host, f"ls -A {root}/releases 2>/dev/null", sudo=True).stdout
@@ -113,6 +125,28 @@ def test_failures_are_journaled(host, evidence, params):
             {"events": counts},
         )
     )
+
+
+@pytest.mark.requirement("I.H", "V.ii.2")
+def test_no_arrival_waits_unpublished(evidence, params, arrivals):
+    """Every complete file that arrived in the incoming directory was taken by a pass within the
+    settle time plus one safety pass (else the publisher is not running, or failing on it)."""
+    evidence.verdict(checks.check_arrivals(arrivals, params("I.H")))
+
+
+@pytest.mark.requirement("I.H", "V.ii.2")
+def test_publisher_services_have_not_failed(host, evidence, params):
+    """difusor-ingest.service and difusor-watchdog.service are not in failed state (a failed
+    oneshot service stays failed until a run succeeds); the journal of a failed one is shown."""
+    units = list(params("V.ii.2")["publisher_units"])
+    shown = evidence.run(host, f"systemctl show -p {checks.UNIT_PROPERTIES} {' '.join(units)}")
+    states = checks.parse_systemctl_show(shown.stdout)
+    tails = {
+        unit: evidence.run(host, f"journalctl -u {unit} -n 15 --no-pager -o cat", sudo=True).stdout
+        for unit in units
+        if states.get(unit, {}).get("ActiveState") == "failed"
+    }
+    evidence.verdict(checks.check_units(units, states, tails))
 
 
 @pytest.mark.requirement("I.G", "V.i.1")

@@ -281,3 +281,97 @@ def test_web_protection_needs_limits_and_web_jails():
     }
     assert check_web_protection(config, "`- Jail list:\tsshd\n").status == FAIL
     assert check_web_protection("limit_req_zone $k zone=z:1m rate=1r/s;\n", status).status == FAIL
+
+
+# --- the publisher at work (I.H, V.ii.2) ---------------------------------------------------
+
+
+def test_arrival_threshold_is_the_ingest_settle_time_plus_one_safety_pass():
+    """One source each: the settle the ingest unit runs with, the timer's period of the role."""
+    import yaml
+
+    from difusor.package.ingest import SETTLE_S
+
+    params = CATALOG.params("I.H")
+    assert params["arrival_settle_s"] == SETTLE_S
+    defaults = Path(__file__).resolve().parents[2] / "roles/prep_publisher/defaults/main.yml"
+    interval = yaml.safe_load(defaults.read_text())["prep_publisher_safety_pass_interval"]
+    assert interval == "1min" and params["safety_pass_s"] == 60
+    assert checks.arrival_wait_limit_s(params) == 90
+
+
+def test_arrivals_that_waited_past_the_settle_time_fail_with_their_names():
+    # Captured on an Ubuntu 22.04 host whose ingest service failed on every run (8 s after the
+    # push); the same listing 100 s later is past the 90 s threshold.
+    text = fixture("arrivals-waiting.txt")
+    fresh = checks.parse_arrivals(text)
+    assert [(a.name, a.size, round(a.age_s)) for a in fresh] == [
+        ("20261201_0147_PREP_GUB_VER.zip", 6428, 8),
+        ("20261201_0147_PREP_GUB_VER.zip.sha256", 97, 8),
+    ]
+    params = CATALOG.params("I.H")
+    assert checks.check_arrivals(fresh, params).status == "pass"
+    now = float(text.split()[1])
+    later = checks.parse_arrivals(text.replace(f"now {text.split()[1]}", f"now {now + 100}"))
+    check = checks.check_arrivals(later, params)
+    assert check.status == "fail"
+    assert check.summary.startswith("2 file(s) have waited in /srv/prep/incoming longer than 90 s")
+    assert "20261201_0147_PREP_GUB_VER.zip (108 s)" in check.summary
+    assert [w["name"] for w in check.measured["waiting"]] == [a.name for a in fresh]
+
+
+def test_transfers_in_progress_and_an_empty_directory_pass_an_unlistable_one_fails():
+    params = CATALOG.params("I.H")
+    text = "now 1000.5\n100.0 4096 .20240602_2015_PREP_GUB_VER.zip.Xy12Zq\n"
+    check = checks.check_arrivals(checks.parse_arrivals(text), params)
+    assert check.status == "pass" and check.measured["in_transfer"] == [
+        ".20240602_2015_PREP_GUB_VER.zip.Xy12Zq"
+    ]
+    assert checks.check_arrivals(checks.parse_arrivals("now 1000.5\n"), params).status == "pass"
+    assert checks.check_arrivals(None, params).status == "fail"
+    assert checks.parse_arrivals("garbage\n") == []
+
+
+def test_arrivals_command_lists_with_the_host_clock_and_change_times():
+    command = checks.arrivals_command("/srv/prep/incoming")
+    assert command.startswith("echo now $(date +%s.%N); find /srv/prep/incoming -mindepth 1")
+    assert "-printf '%C@ %s %P\\n'" in command
+
+
+def test_a_failed_publisher_service_fails_with_its_last_error_line():
+    units = CATALOG.params("V.ii.2")["publisher_units"]
+    states = checks.parse_systemctl_show(fixture("systemctl-show-ingest-failed.txt"))
+    assert states["difusor-ingest.service"]["ActiveState"] == "failed"
+    journal = fixture("journal-ingest-importerror.txt")
+    assert checks.last_error_line(journal).startswith("ImportError: cannot import name 'UTC'")
+    check = checks.check_units(units, states, {"difusor-ingest.service": journal})
+    assert check.status == "fail"
+    assert check.summary.startswith(
+        "difusor-ingest.service in failed state (result exit-code, exit status 1, since "
+        "Tue 2026-12-01 01:47:59 CST): ImportError: cannot import name 'UTC' from 'datetime'"
+    )
+    # That host had no watchdog unit installed yet (role prep_web had not run).
+    assert "; difusor-watchdog.service is not installed (LoadState not-found)" in check.summary
+    assert check.measured["difusor-ingest.service"]["last_line"].startswith("ImportError")
+
+
+def test_publisher_services_that_are_not_failed_pass():
+    # The ingest block is from the same host once repaired: its last pass rejected a package
+    # (exit 3, SuccessExitStatus), which is the publisher working, not failing.
+    units = CATALOG.params("V.ii.2")["publisher_units"]
+    states = checks.parse_systemctl_show(fixture("systemctl-show-publisher-ok.txt"))
+    check = checks.check_units(units, states, {})
+    assert check.status == "pass", check.summary
+    assert check.summary == (
+        "no publisher unit in failed state: difusor-ingest.service inactive, "
+        "difusor-watchdog.service inactive"
+    )
+    running = {unit: {**state, "ActiveState": "activating"} for unit, state in states.items()}
+    assert checks.check_units(units, running, {}).status == "pass"
+    assert checks.check_units(units, {}, {}).status == "fail"  # systemctl printed nothing
+
+
+def test_last_error_line_without_the_programs_own_output():
+    assert checks.last_error_line("") == "-"
+    systemd_only = "difusor-ingest.service: Failed with result 'exit-code'.\n"
+    assert checks.last_error_line(systemd_only) == systemd_only.strip()

@@ -644,3 +644,156 @@ def check_access_log(lines: list[str]) -> Check:
     if not complete:
         return Check(FAIL, msg("log_incomplete"), measured)
     return Check(PASS, msg("log_ok", complete=len(complete), lines=len(lines)), measured)
+
+
+# --- the publisher at work (I.H, V.ii.2): what happens, not only what is configured ----------
+
+
+@dataclass(frozen=True)
+class Arrival:
+    """A file in the incoming directory; its age counts from its last status change (ctime):
+    rsync keeps the sender's modification time, and renames the file into place on arrival."""
+
+    name: str
+    size: int
+    age_s: float
+
+    @property
+    def in_transfer(self) -> bool:
+        """rsync writes under a temporary dot-name and renames the file when it is complete."""
+        return self.name.startswith(".")
+
+
+def arrivals_command(incoming: str) -> str:
+    """The host's clock, then `<ctime> <size> <name>` for every file in the incoming directory."""
+    quoted = shlex.quote(incoming)
+    return (
+        "echo now $(date +%s.%N); "
+        f"find {quoted} -mindepth 1 -maxdepth 1 -type f -printf '%C@ %s %P\\n'"
+    )
+
+
+def parse_arrivals(text: str) -> list[Arrival]:
+    """The output of arrivals_command: the files with their age by the host's own clock."""
+    now = None
+    listed: list[tuple[str, int, float]] = []
+    for line in text.splitlines():
+        if line.startswith("now "):
+            try:
+                now = float(line.split()[1])
+            except (IndexError, ValueError):
+                now = None
+            continue
+        changed, _, rest = line.partition(" ")
+        size, _, name = rest.partition(" ")
+        try:
+            listed.append((name, int(size), float(changed)))
+        except ValueError:
+            continue
+    if now is None:
+        return []
+    return [Arrival(name, size, max(0.0, now - changed)) for name, size, changed in listed]
+
+
+def arrival_wait_limit_s(params: dict[str, Any]) -> float:
+    """How long an arrival may wait to be published: the pass's settle time (the unit waits that
+    long for a transfer still running) plus one safety pass of the timer (the path unit may have
+    fired while a pass was busy)."""
+    return float(params["arrival_settle_s"]) + float(params["safety_pass_s"])
+
+
+def _names(items: list[str], limit: int = 6) -> str:
+    more = f" ... (+{len(items) - limit})" if len(items) > limit else ""
+    return ", ".join(items[:limit]) + more
+
+
+def check_arrivals(arrivals: list[Arrival] | None, params: dict[str, Any]) -> Check:
+    """No complete file (archive or sidecar) waits in the incoming directory longer than a pass
+    takes to publish it. None: the directory could not be listed (packages cannot land)."""
+    incoming = params["incoming_dir"]
+    limit = arrival_wait_limit_s(params)
+    shown = {
+        "incoming": incoming,
+        "limit": limit,
+        "settle": params["arrival_settle_s"],
+        "period": params["safety_pass_s"],
+    }
+    if arrivals is None:
+        return Check(FAIL, msg("arrivals_unlisted", incoming=incoming), {"incoming": incoming})
+    landed = [a for a in arrivals if not a.in_transfer]
+    waiting = sorted((a for a in landed if a.age_s > limit), key=lambda a: -a.age_s)
+    measured = {
+        "incoming": incoming,
+        "limit_s": limit,
+        "files": len(landed),
+        "in_transfer": [a.name for a in arrivals if a.in_transfer],
+        "waiting": [{"name": a.name, "bytes": a.size, "age_s": round(a.age_s)} for a in waiting],
+    }
+    if waiting:
+        names = _names([f"{a.name} ({a.age_s:.0f} s)" for a in waiting])
+        summary = msg("arrivals_waiting", count=len(waiting), names=names, **shown)
+        return Check(FAIL, summary, measured)
+    return Check(PASS, msg("arrivals_ok", count=len(landed), **shown), measured)
+
+
+UNIT_PROPERTIES = "Id,LoadState,ActiveState,SubState,Result,ExecMainStatus,StateChangeTimestamp"
+
+
+def parse_systemctl_show(text: str) -> dict[str, dict[str, str]]:
+    """`systemctl show -p Id,... UNIT...`: the properties of each unit (blocks split by blank
+    lines), by unit name."""
+    units: dict[str, dict[str, str]] = {}
+    for block in re.split(r"\n\s*\n", text.strip()):
+        values = dict(line.partition("=")[::2] for line in block.splitlines() if "=" in line)
+        if values.get("Id"):
+            units[values["Id"]] = values
+    return units
+
+
+# Lines systemd itself writes to a unit's journal (what remains is the program's own output).
+_SYSTEMD_LINE = re.compile(
+    r"^(\S+\.(service|timer|path): |(Starting|Started|Stopping|Stopped|Finished|Failed to start) )"
+)
+
+
+def last_error_line(journal_tail: str) -> str:
+    """The last line the program itself wrote (a traceback ends with the exception)."""
+    lines = [line.strip() for line in journal_tail.splitlines() if line.strip()]
+    own = [line for line in lines if not _SYSTEMD_LINE.match(line)]
+    return (own or lines or ["-"])[-1]
+
+
+def check_units(
+    units: list[str], states: dict[str, dict[str, str]], journal_tails: dict[str, str]
+) -> Check:
+    """The publisher's and the watchdog's services are installed and not in failed state (a
+    failed oneshot service stays failed until a run succeeds: every pass has been failing)."""
+    measured: dict[str, Any] = {
+        unit: {
+            key: states.get(unit, {}).get(key, "")
+            for key in ("LoadState", "ActiveState", "SubState", "Result", "ExecMainStatus")
+        }
+        for unit in units
+    }
+    problems = []
+    for unit in units:
+        state = states.get(unit, {})
+        if state.get("LoadState") != "loaded":
+            problems.append(msg("unit_missing", unit=unit, load=state.get("LoadState") or "?"))
+        elif state.get("ActiveState") == "failed":
+            tail = journal_tails.get(unit, "")
+            measured[unit]["last_line"] = last_error_line(tail)  # the whole tail: the evidence
+            problems.append(
+                msg(
+                    "unit_failed",
+                    unit=unit,
+                    result=state.get("Result") or "?",
+                    status=state.get("ExecMainStatus") or "?",
+                    since=state.get("StateChangeTimestamp") or "?",
+                    line=last_error_line(tail),
+                )
+            )
+    if problems:
+        return Check(FAIL, msg("join", parts=problems), measured)
+    listed = ", ".join(f"{unit} {states[unit].get('ActiveState', '?')}" for unit in units)
+    return Check(PASS, msg("units_ok", states=listed), measured)

@@ -405,6 +405,48 @@ CHECK_TEXTS: dict[str, dict[str, str]] = {
         "es": "journal {path}: {events} eventos recientes, {failures} fallas registradas",
         "en": "journal {path}: {events} recent events, {failures} failures recorded",
     },
+    "no_live_cut_waiting": {
+        "es": "no hay corte vivo en {root}/current y {count} archivo(s) esperan en {incoming}",
+        "en": "no live cut under {root}/current while {count} file(s) wait in {incoming}",
+    },
+    "journal_absent_waiting": {
+        "es": "aún no hay journal {path} y {count} archivo(s) esperan en {incoming}: el "
+        "publicador no ha registrado su llegada",
+        "en": "no journal {path} yet while {count} file(s) wait in {incoming}: the publisher "
+        "has not recorded their arrival",
+    },
+    "arrivals_ok": {
+        "es": "ningún archivo espera en {incoming} más de {limit:.0f} s (asentamiento {settle} s "
+        "+ una pasada de respaldo de {period} s); hay {count}",
+        "en": "no file has waited in {incoming} longer than {limit:.0f} s (settle {settle} s + "
+        "one safety pass of {period} s); {count} there now",
+    },
+    "arrivals_waiting": {
+        "es": "{count} archivo(s) llevan en {incoming} más de {limit:.0f} s (asentamiento "
+        "{settle} s + una pasada de respaldo de {period} s) sin publicarse: {names}",
+        "en": "{count} file(s) have waited in {incoming} longer than {limit:.0f} s (settle "
+        "{settle} s + one safety pass of {period} s) without being published: {names}",
+    },
+    "arrivals_unlisted": {
+        "es": "no se pudo listar el directorio de llegadas {incoming}: ningún paquete puede "
+        "llegar ni publicarse",
+        "en": "the incoming directory {incoming} could not be listed: no package can arrive "
+        "or be published",
+    },
+    "unit_missing": {
+        "es": "{unit} no está instalada (LoadState {load})",
+        "en": "{unit} is not installed (LoadState {load})",
+    },
+    "unit_failed": {
+        "es": "{unit} en estado fallido (resultado {result}, código de salida {status}, desde "
+        "{since}): {line}",
+        "en": "{unit} in failed state (result {result}, exit status {status}, since {since}): "
+        "{line}",
+    },
+    "units_ok": {
+        "es": "ninguna unidad del publicador en estado fallido: {states}",
+        "en": "no publisher unit in failed state: {states}",
+    },
     "receiver": {
         "es": "rsync {state}, en escucha en {port}: {listening}, módulos {modules}; "
         "{unit} {unit_state}",
