@@ -96,7 +96,7 @@ def run(module, package):
         drill=params["drill"],
         settings=settings,
     )
-    return {"changed": True, "event": result.event, "cut": result.cut_id}
+    return {"changed": result.event != "unchanged", "event": result.event, "cut": result.cut_id}
 
 
 def main():

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import io
 import struct
@@ -18,7 +19,8 @@ TZ = ZoneInfo("America/Mexico_City")
 CUT = datetime(2024, 6, 2, 20, 15, tzinfo=TZ)
 LATER = datetime(2024, 6, 2, 20, 30, tzinfo=TZ)
 AFTER_WINDOW = datetime(2024, 6, 2, 21, 0, tzinfo=TZ)
-SETTINGS = Settings()
+# The test packages are synthetic: accepted outside drill mode here (never on a real difusor).
+SETTINGS = Settings(accept_synthetic=True)
 
 
 def base_files(csv_cut: datetime = CUT, meta_cut: datetime = CUT) -> dict[str, bytes]:
@@ -136,3 +138,36 @@ def repack(archive: Path, change) -> Path:
     if archive.name.endswith(".zip"):
         return make_zip(archive.parent, name=archive.name, base=files)
     return make_tar(archive.parent, name=archive.name, base=files)
+
+
+# --- raw tar headers (for archives that tarfile would not write) -------------------------------
+
+
+def tar_header(name: bytes, size: int = 0, kind: bytes = b"0", mode: int = 0o644) -> bytes:
+    """One 512-byte ustar header (GNU magic) with a correct checksum."""
+    header = bytearray(512)
+    header[0 : len(name[:100])] = name[:100]
+    header[100:108] = b"%07o\0" % mode
+    header[108:116] = b"0000000\0"
+    header[116:124] = b"0000000\0"
+    header[124:136] = b"%011o\0" % size if size < 8**11 else b"\x80" + size.to_bytes(11, "big")
+    header[136:148] = b"00000000000\0"
+    header[156:157] = kind
+    header[257:265] = b"ustar  \0"
+    header[148:156] = b" " * 8
+    header[148:156] = b"%06o\0 " % sum(header)
+    return bytes(header)
+
+
+def tar_blocks(name: bytes, data: bytes = b"", kind: bytes = b"0") -> bytes:
+    """A header and its data, padded to whole blocks."""
+    return tar_header(name, len(data), kind) + data + bytes(-len(data) % 512)
+
+
+def raw_tar_gz(directory: Path, body: bytes, *, name: str | None = None) -> Path:
+    """A sealed tar.gz of the base files followed by `body` (raw blocks) and the end blocks."""
+    Path(directory).mkdir(parents=True, exist_ok=True)
+    path = Path(directory) / (name or archive_name(CUT, "tar.gz"))
+    base = b"".join(tar_blocks(member.encode(), data) for member, data in base_files().items())
+    path.write_bytes(gzip.compress(base + body + bytes(1024), mtime=0))
+    return reseal(path)

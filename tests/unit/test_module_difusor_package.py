@@ -50,7 +50,8 @@ def test_a_rejected_package_fails_with_its_rule(tmp_path):
 def test_rollback_makes_the_previous_cut_live(tmp_path):
     site = tmp_path / "site"
     for cut in (CUT, LATER):
-        module({"archive": str(generate(cut, tmp_path / "in", rows=5)), "root": str(site)})
+        archive = str(generate(cut, tmp_path / "in", rows=5))
+        module({"archive": archive, "root": str(site), "drill": True})
     assert live_cut_id(site).endswith(f"{LATER:%H%M}")
     result = module({"state": "rolled_back", "root": str(site)})
     assert result["changed"] and live_cut_id(site).endswith(f"{CUT:%H%M}")

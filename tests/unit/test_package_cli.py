@@ -56,13 +56,20 @@ def test_usage_errors_exit_2(argv):
 
 def test_publish_list_rollback(tmp_path, capsys):
     out, root = tmp_path / "out", tmp_path / "srv"
+    accept = tmp_path / "settings.yml"
+    accept.write_text("accept_synthetic: true\n")  # the generated packages are synthetic
+
+    def publish(archive, *extra):
+        return run(["package", "publish", str(archive), "--root", str(root), *extra,
+                    "--settings", str(accept)])  # fmt: skip
+
     for cut in ("2024-06-02 20:15", "2024-06-02 20:30"):
         assert run(["package", "generate", "--cut", cut, "--out", str(out), "--rows", "5"]) == 0
     first, second = sorted(out.glob("*.zip"))
-    assert run(["package", "publish", str(first), "--root", str(root)]) == 0
-    assert run(["package", "publish", str(second), "--root", str(root)]) == 0
+    assert publish(first) == 0
+    assert publish(second) == 0
     capsys.readouterr()
-    assert run(["package", "publish", str(first), "--root", str(root)]) == 1
+    assert publish(first) == 1
     assert "replayed-cut" in capsys.readouterr().err
     assert run(["package", "list", "--root", str(root)]) == 0
     lines = capsys.readouterr().out.splitlines()
@@ -72,13 +79,15 @@ def test_publish_list_rollback(tmp_path, capsys):
     assert os.readlink(root / "current") == "releases/20240602_2015"
     assert run(["package", "rollback", "--root", str(root), "--to", "20240602_2030"]) == 0
     assert run(["package", "rollback", "--root", str(root), "--to", "20240602_2100"]) == 1
-    assert run(["package", "publish", str(first), "--root", str(root), "--force"]) == 0
+    assert publish(first, "--force") == 0
     assert os.readlink(root / "current") == "releases/20240602_2015"
 
 
 def test_settings_file(tmp_path, capsys):
     settings = tmp_path / "settings.yml"
-    settings.write_text("publish_from: '2030-01-01 00:00'\nkeep_releases: 2\n")
+    settings.write_text(
+        "publish_from: '2030-01-01 00:00'\nkeep_releases: 2\naccept_synthetic: true\n"
+    )
     run(["package", "generate", "--cut", "2024-06-02 20:15", "--out", str(tmp_path), "--rows", "3"])
     archive = capsys.readouterr().out.strip()
     root = tmp_path / "srv"

@@ -19,7 +19,7 @@ def test_complete_arrivals_go_live_oldest_first_and_are_kept(tmp_path):
     incoming, root = tmp_path / "incoming", tmp_path / "site"
     later = generate(LATER, incoming, rows=5)
     first = generate(CUT, incoming, rows=5)
-    outcomes = ingest(incoming, root, now=AFTER_WINDOW)
+    outcomes = ingest(incoming, root, now=AFTER_WINDOW, settings=SETTINGS)
     assert [(o.archive, o.event) for o in outcomes] == [
         (first.name, "published"),
         (later.name, "published"),
@@ -37,19 +37,21 @@ def test_an_archive_without_its_sidecar_waits(tmp_path):
     sidecar = archive.with_name(archive.name + ".sha256")
     sidecar.rename(tmp_path / sidecar.name)
     (incoming / f".{archive.name}.Xy12Z").write_bytes(b"partial transfer")  # rsync temp file
-    assert ingest(incoming, root, now=AFTER_WINDOW) == []
+    assert ingest(incoming, root, now=AFTER_WINDOW, settings=SETTINGS) == []
     assert archive.exists() and live_cut_id(root) is None
     (tmp_path / sidecar.name).rename(sidecar)
-    assert [o.event for o in ingest(incoming, root, now=AFTER_WINDOW)] == ["published"]
+    assert [o.event for o in ingest(incoming, root, now=AFTER_WINDOW, settings=SETTINGS)] == [
+        "published"
+    ]
 
 
 def test_a_rejected_arrival_is_kept_apart_and_the_live_cut_stays(tmp_path):
     incoming, root = tmp_path / "incoming", tmp_path / "site"
     generate(CUT, incoming, rows=5)
-    ingest(incoming, root, now=AFTER_WINDOW)
+    ingest(incoming, root, now=AFTER_WINDOW, settings=SETTINGS)
     corrupt = generate(LATER, incoming, rows=5)
     corrupt.write_bytes(corrupt.read_bytes()[:-10])  # truncated in transfer
-    [outcome] = ingest(incoming, root, now=AFTER_WINDOW)
+    [outcome] = ingest(incoming, root, now=AFTER_WINDOW, settings=SETTINGS)
     assert outcome.event == "rejected" and corrupt.name in outcome.detail
     assert live_cut_id(root) == cut_id(CUT, SETTINGS)
     assert (root / "received/rejected" / corrupt.name).exists()
@@ -66,7 +68,7 @@ def test_a_pass_waits_for_the_sidecar_that_is_on_its_way(tmp_path):
     parked = tmp_path / sidecar.name
     sidecar.rename(parked)
     threading.Timer(0.3, parked.rename, args=[sidecar]).start()
-    outcomes = ingest(incoming, root, now=AFTER_WINDOW, settle_s=5, poll_s=0.05)
+    outcomes = ingest(incoming, root, now=AFTER_WINDOW, settle_s=5, poll_s=0.05, settings=SETTINGS)
     assert [o.event for o in outcomes] == ["published"]
 
 
@@ -75,7 +77,9 @@ def test_a_pass_gives_up_on_an_incomplete_arrival_after_settling(tmp_path):
     archive = generate(CUT, incoming, rows=5)
     archive.with_name(archive.name + ".sha256").unlink()
     started = time.monotonic()
-    assert ingest(incoming, root, now=AFTER_WINDOW, settle_s=0.3, poll_s=0.05) == []
+    assert (
+        ingest(incoming, root, now=AFTER_WINDOW, settle_s=0.3, poll_s=0.05, settings=SETTINGS) == []
+    )
     assert time.monotonic() - started >= 0.3
     assert archive.exists()
 
@@ -95,7 +99,7 @@ def test_a_sidecar_that_lands_during_a_pass_is_published_in_the_same_call(tmp_pa
         return outcomes
 
     monkeypatch.setattr(ingest_module, "_ingest_pass", pass_then_sidecar_lands)
-    outcomes = ingest(incoming, root, now=AFTER_WINDOW, settle_s=5, poll_s=0.05)
+    outcomes = ingest(incoming, root, now=AFTER_WINDOW, settle_s=5, poll_s=0.05, settings=SETTINGS)
     assert [o.event for o in outcomes] == ["published"]
 
 

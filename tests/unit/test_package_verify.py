@@ -400,8 +400,8 @@ def test_catalog_csv_without_header_block_is_not_a_results_csv(tmp_path):
     assert verify(make_zip(tmp_path, base=files)).results_csv == ("GUB_2024.csv",)
 
 
-def test_csv_without_bom_and_gzip_assets_pass(tmp_path):
+def test_csv_without_bom_and_a_lone_gzip_file_pass(tmp_path):
     files = base_files()
     files["GUB_2024.csv"] = files["GUB_2024.csv"].removeprefix(b"\xef\xbb\xbf")
-    files["index.html.gz"] = gzip.compress(files["index.html"])
+    files["datos.csv.gz"] = gzip.compress(b"a,b\n1,2\n")  # a download, shadowing nothing
     assert verify(make_zip(tmp_path, base=files)).files == 4

@@ -23,7 +23,8 @@ CUT = datetime(2024, 6, 2, 21, 0, tzinfo=TZ)
 @pytest.mark.parametrize(
     ("age_min", "level"),
     [
-        (-30, "fresh"),  # a cut stamped ahead of this clock
+        (-30, "incident"),  # a live cut from the future: no real cut can follow it (issue 13)
+        (-10, "fresh"),  # stamped a little ahead of this clock: within max_cut_ahead_min
         (0, "fresh"),
         (19.9, "fresh"),  # the next cut is due at 15 and may be 5 minutes late
         (20, "warning"),

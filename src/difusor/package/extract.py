@@ -2,7 +2,8 @@
 
 Policy (every rule raises `PackageRejected`):
 - names: valid UTF-8, no control characters or backslashes, relative, no `..` component,
-  each component at most 255 bytes; `.` and empty components are dropped;
+  each component at most 255 bytes, the path at most `max_path_bytes` and `max_depth`
+  directories deep; `.` and empty components are dropped;
 - kinds: regular files and directories only. Links are refused whether they point inside the
   tree or not (a PREP site needs none), and so are devices, FIFOs and sockets;
 - no two members with the same path, and no member below a file;
@@ -27,7 +28,6 @@ from difusor.package.errors import PackageRejected
 from difusor.package.layout import Settings
 
 NAME_MAX = 255
-PATH_MAX = 4000
 FILE_MODE = 0o644
 DIR_MODE = 0o755
 
@@ -49,8 +49,13 @@ class Extraction:
         return sum(record.size for record in self.files.values())
 
 
-def normalize_name(name: str, label: str) -> str:
+def normalize_name(name: str, label: str, settings: Settings | None = None) -> str:
     """The member's relative path with `.` and empty components dropped, or a rejection."""
+    settings = settings or Settings()
+    if len(name.encode("utf-8", "surrogateescape")) > settings.max_path_bytes:
+        raise PackageRejected(
+            "bad-member-name", label, f"name longer than {settings.max_path_bytes} bytes", name
+        )
     if any(ord(char) < 32 or ord(char) == 127 for char in name) or "\\" in name:
         raise PackageRejected(
             "bad-member-name", label, "control character or backslash in the name", name
@@ -62,10 +67,16 @@ def normalize_name(name: str, label: str) -> str:
         raise PackageRejected(
             "path-traversal", label, "a '..' component would leave the release directory", name
         )
-    path = "/".join(parts)
-    if len(path.encode()) > PATH_MAX or any(len(part.encode()) > NAME_MAX for part in parts):
+    if any(len(part.encode()) > NAME_MAX for part in parts):
         raise PackageRejected("bad-member-name", label, "name too long", name)
-    return path
+    if len(parts) > settings.max_depth + 1:
+        raise PackageRejected(
+            "too-deep",
+            label,
+            f"{len(parts) - 1} directories deep (the limit is {settings.max_depth})",
+            name,
+        )
+    return "/".join(parts)
 
 
 class Checker:
@@ -91,7 +102,7 @@ class Checker:
                 f"more than {self.settings.max_files} members",
                 name,
             )
-        path = normalize_name(name, label)
+        path = normalize_name(name, label, self.settings)
         if entry.kind in (Kind.SYMLINK, Kind.HARDLINK):
             raise PackageRejected(
                 "link",
@@ -141,6 +152,8 @@ def write_file(target: Path, chunks: Iterable[bytes]) -> None:
         os.fchmod(out.fileno(), FILE_MODE)
         for chunk in chunks:
             out.write(chunk)
+        out.flush()
+        os.fsync(out.fileno())
 
 
 def _discard(target: Path, chunks: Iterable[bytes]) -> None:
@@ -162,7 +175,7 @@ def extract(
     file to keep in its record. Raises PackageRejected for the package's faults; OSError from
     writing below dest propagates unchanged.
     """
-    reader = open_reader(source, fmt, label)
+    reader = open_reader(source, fmt, label, settings.max_files)
     try:
         if isinstance(reader, ZipReader):
             # The whole central directory is known: check names, kinds and limits first.

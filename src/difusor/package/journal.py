@@ -4,7 +4,12 @@ It feeds the incident report (memoria técnica). Pipeline events: arrival, verif
 verify_failed, staged, published, rejected, rollback; web events: notice_on, notice_off (notice
 mode, V.ii.4) and the freshness watchdog's stale_warning, stale_critical, stale_incident and
 fresh_again (with `age_s`, the live cut's age in seconds). Every line has `time` (UTC, ISO 8601),
-`event`, `archive` and `cut`.
+`event`, `archive` and `cut`. (`unchanged`: an arrival that is the package already live, a
+re-send or one whose filing a crash interrupted; nothing switched. `deferred`: the machine
+failed, not the package, e.g. disk full: the arrival waits for the next pass.)
+
+Text from outside (file and member names in `archive` and `reason`) is escaped and capped before
+it is written: a line is always valid UTF-8 JSON of bounded length.
 """
 
 from __future__ import annotations
@@ -15,7 +20,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from difusor.package.errors import MESSAGE_CAP, shown
+
 JOURNAL_NAME = "journal.jsonl"
+PATH_CAP = 400  # characters of an archive path in a line
 PIPELINE_EVENTS = (
     "arrival",
     "verify_ok",
@@ -23,6 +31,8 @@ PIPELINE_EVENTS = (
     "staged",
     "published",
     "rejected",
+    "deferred",
+    "unchanged",
     "rollback",
 )
 WEB_EVENTS = (
@@ -58,10 +68,10 @@ def record(
     entry: dict[str, Any] = {
         "time": utc_now(),
         "event": event,
-        "archive": None if archive is None else str(archive),
+        "archive": None if archive is None else shown(str(archive), PATH_CAP),
         "cut": cut,
     }
-    entry.update({key: value for key, value in fields.items() if value is not None})
+    entry.update({key: _clean(value) for key, value in fields.items() if value is not None})
     line = (json.dumps(entry, ensure_ascii=False, default=str) + "\n").encode("utf-8")
     fd = os.open(journal_path(root), os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o640)
     try:
@@ -72,11 +82,22 @@ def record(
     return entry
 
 
+def _clean(value: Any) -> Any:
+    """A field value as it may be journaled: strings escaped and capped, containers walked."""
+    if isinstance(value, str):
+        return shown(value, MESSAGE_CAP)
+    if isinstance(value, list | tuple):
+        return [_clean(item) for item in value[:100]]
+    if isinstance(value, dict):
+        return {str(key): _clean(item) for key, item in list(value.items())[:100]}
+    return value
+
+
 def try_record(root: Path, event: str, **fields: Any) -> dict[str, Any] | None:
     """Like record, for failure paths: a journal that cannot be written (disk full) is skipped."""
     try:
         return record(root, event, **fields)
-    except OSError:
+    except Exception:  # a failure path must not fail on its own report
         return None
 
 

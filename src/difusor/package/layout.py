@@ -57,13 +57,24 @@ class Settings:
     csv_summary_first_column: str = "ACTAS_ESPERADAS"  # "" to skip the check
     csv_rows_first_column: str = "CLAVE_CASILLA"  # "" to skip the check
     csv_cut_format: str = "%d/%m/%Y %H:%M"  # followed by " (UTC-6)"
-    # Limits of a package.
+    # The top page of the site ("" to skip the check): without it the site shows the waiting page.
+    index_name: str = "index.html"
+    # Limits of a package (the archive's size is checked before a byte of it is read).
+    max_archive_bytes: int = 1024**3
     max_files: int = 50_000
     max_total_bytes: int = 1024**3
+    max_depth: int = 32  # directories a member may lie in
+    max_path_bytes: int = 1024  # of a member's path
     max_manifest_bytes: int = 16 * 1024**2
     max_metadata_bytes: int = 1024**2
     # Publishing.
     keep_releases: int = 8
+    # Outside drill mode, a cut more than this far ahead of the server's clock is refused
+    # (`future-cut`): a mistyped date must not freeze the site on a cut no real one can follow.
+    max_cut_ahead_min: int = 10
+    # Outside drill mode a package whose metadata says `synthetic: true` is refused; a test or
+    # demo set-up (never a real difusor) may accept them.
+    accept_synthetic: bool = False
     publish_from: datetime = datetime(2024, 6, 2, 20, 0, tzinfo=ZoneInfo(TIMEZONE))
     # The last results stay online at least until then (VI.a): nothing may take the site down.
     keep_until: datetime = datetime(2024, 6, 9, 23, 59, tzinfo=ZoneInfo(TIMEZONE))
@@ -137,10 +148,22 @@ def cut_id(cut: datetime, settings: Settings | None = None) -> str:
     return cut.astimezone((settings or Settings()).tz).strftime(CUT_ID_FORMAT)
 
 
+def representable(moment: datetime, tz: ZoneInfo | None = None) -> datetime:
+    """The moment, once it is known to convert to UTC and to Tiempo del Centro (a year-1 or
+    year-9999 time with an offset does not: OverflowError); ValueError otherwise."""
+    try:
+        moment.astimezone(timezone.utc)
+        moment.astimezone(tz or ZoneInfo(TIMEZONE))
+    except (OverflowError, ValueError):
+        raise ValueError(f"time out of range: {moment.isoformat()}") from None
+    return moment
+
+
 def parse_cut_id(text: str, settings: Settings | None = None) -> datetime:
     if not CUT_ID_RE.fullmatch(text):
         raise ValueError(f"not a cut id (YYYYMMDD_HHMM): {text!r}")
-    return datetime.strptime(text, CUT_ID_FORMAT).replace(tzinfo=(settings or Settings()).tz)
+    tz = (settings or Settings()).tz
+    return representable(datetime.strptime(text, CUT_ID_FORMAT).replace(tzinfo=tz), tz)
 
 
 def parse_cut_arg(text: str, tz: ZoneInfo | None = None) -> datetime:
@@ -185,10 +208,14 @@ def parse_csv_cut(text: str, settings: Settings | None = None) -> datetime:
     stamp = match.group(1) if match else text
     moment = datetime.strptime(stamp, settings.csv_cut_format)
     if not match:
-        return moment.replace(tzinfo=settings.tz)
+        return representable(moment.replace(tzinfo=settings.tz), settings.tz)
     sign, hours, minutes = match.group(2), match.group(3), match.group(4)
     offset = timedelta(hours=int(hours or 0), minutes=int(minutes or 0))
-    return moment.replace(tzinfo=timezone(-offset if sign == "-" else offset))
+    if offset >= timedelta(hours=24):
+        raise ValueError(f"offset out of range: {text[:80]!r}")
+    return representable(
+        moment.replace(tzinfo=timezone(-offset if sign == "-" else offset)), settings.tz
+    )
 
 
 # --- archive names and sha256sum files ---------------------------------------------------------

@@ -1,19 +1,26 @@
-"""Verification of a results package: sidecar, safe extraction, manifest, cut agreement."""
+"""Verification of a results package: sidecar, safe extraction, manifest, cut agreement, the
+served files (an index page, no precompressed sibling that would shadow a file).
+
+Everything is read from one snapshot of the archive (`arrival.take`): hashing and extraction see
+the same bytes, whatever a writer does to the arrival meanwhile.
+"""
 
 from __future__ import annotations
 
+import codecs
 import csv
-import hashlib
+import io
 import json
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
-from difusor.package.errors import PackageRejected
-from difusor.package.extract import Extraction, extract
+from difusor.package import arrival
+from difusor.package.errors import PackageRejected, shown
+from difusor.package.extract import Extraction, FileRecord, extract
 from difusor.package.layout import (
     Settings,
     cut_id,
@@ -27,6 +34,9 @@ from difusor.package.layout import (
 
 CSV_HEAD_BYTES = 64 * 1024  # enough for the 7-line header block
 MAX_SIDECAR_BYTES = 64 * 1024
+MAX_JSON_DEPTH = 64  # nesting of the metadata file (json.loads recurses once per level)
+PRECOMPRESSED = (".gz", ".br")
+_END = "\ue000"  # a private-use character: marks where a cut head ends
 
 
 @dataclass(frozen=True)
@@ -45,50 +55,44 @@ class Verified:
     results_csv: tuple[str, ...]
 
 
-def sha256_of(handle: BinaryIO) -> str:
-    digest = hashlib.sha256()
-    handle.seek(0)
-    while chunk := handle.read(1024 * 1024):
-        digest.update(chunk)
-    return digest.hexdigest()
-
-
-def check_sidecar(archive: Path, handle: BinaryIO, settings: Settings) -> str:
-    """The SHA-256 of the open archive once it matches the sidecar's."""
-    label = archive.name
-    sidecar = sidecar_path(archive, settings)
+def check_sidecar(
+    archive: Path, digest: str, settings: Settings, sidecar: bytes | None = None
+) -> str:
+    """The archive's SHA-256 (of its snapshot) once it matches the sidecar's. `sidecar` is its
+    content when the caller read it already (ingest); else it is read beside the archive."""
+    label = shown(archive.name)
+    path = sidecar_path(archive, settings)
+    name = shown(path.name)
+    if sidecar is None:
+        try:
+            sidecar, _ = arrival.read_small(path, MAX_SIDECAR_BYTES, "sidecar-invalid")
+        except PackageRejected as exc:
+            if exc.rule == "unreadable" and exc.detail == "no such file":
+                raise PackageRejected("sidecar-missing", label, f"no {name} beside it") from None
+            raise
+        except arrival.StillWriting as exc:
+            raise PackageRejected("unreadable", name, str(exc)) from None
+    if len(sidecar) > MAX_SIDECAR_BYTES:
+        raise PackageRejected("sidecar-invalid", name, "too large for a checksum file")
     try:
-        with open(sidecar, "rb") as sidecar_file:
-            raw = sidecar_file.read(MAX_SIDECAR_BYTES + 1)
-        text = raw.decode("utf-8")
-    except FileNotFoundError:
-        raise PackageRejected("sidecar-missing", label, f"no {sidecar.name} beside it") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise PackageRejected("unreadable", sidecar.name, str(exc)) from None
-    if len(raw) > MAX_SIDECAR_BYTES:
-        raise PackageRejected("sidecar-invalid", sidecar.name, "too large for a checksum file")
-    try:
-        pairs = parse_sha256_lines(text)
+        pairs = parse_sha256_lines(sidecar.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise PackageRejected("unreadable", name, str(exc)) from None
     except ValueError as exc:
-        raise PackageRejected("sidecar-invalid", sidecar.name, str(exc)) from None
-    named = [digest for digest, name in pairs if Path(name).name == label]
+        raise PackageRejected("sidecar-invalid", name, str(exc)) from None
+    wanted = archive.name
+    named = [digest for digest, listed in pairs if Path(listed).name == wanted]
     if len(pairs) == 1 and not named:
         raise PackageRejected(
-            "sidecar-invalid", sidecar.name, f"names {pairs[0][1]!r}, not {label!r}"
+            "sidecar-invalid", name, f"names '{shown(pairs[0][1])}', not '{label}'"
         )
     if len(named) != 1:
-        raise PackageRejected("sidecar-invalid", sidecar.name, f"no single line for {label!r}")
-    try:
-        actual = sha256_of(handle)
-    except OSError as exc:
-        raise PackageRejected("unreadable", label, str(exc)) from None
-    if actual != named[0]:
+        raise PackageRejected("sidecar-invalid", name, f"no single line for '{label}'")
+    if digest != named[0]:
         raise PackageRejected(
-            "sidecar-mismatch",
-            label,
-            f"SHA-256 is {actual}, {sidecar.name} says {named[0]}",
+            "sidecar-mismatch", label, f"SHA-256 is {digest}, {name} says {named[0]}"
         )
-    return actual
+    return digest
 
 
 def check_manifest(label: str, extraction: Extraction, settings: Settings) -> bool:
@@ -132,28 +136,56 @@ def check_manifest(label: str, extraction: Extraction, settings: Settings) -> bo
     return True
 
 
-def _csv_lines(head: bytes, settings: Settings, count: int) -> list[list[str]]:
-    text = head.decode(settings.csv_encoding, errors="strict")
-    lines = text.splitlines()[:count]
-    return [next(csv.reader([line], delimiter=settings.csv_delimiter), []) for line in lines]
+def csv_records(head: bytes, whole: bool, settings: Settings, count: int) -> list[list[str]]:
+    """The first `count` records of a CSV from its first bytes, as a CSV reader sees them (a
+    quoted newline belongs to its field; only \\r and \\n end a record). `whole` says the
+    head is the whole file; otherwise a multi-byte character that the cut splits is left out,
+    and so is the last record, which the cut may have shortened. UnicodeDecodeError for bytes
+    that are not in the encoding."""
+    decoder = codecs.getincrementaldecoder(settings.csv_encoding)(errors="strict")
+    text = decoder.decode(head, final=whole)
+    if not whole:
+        # A marker after the text tells whether the head ends on a record boundary (the marker
+        # is then a record of its own) or inside a record (which may be cut short: left out).
+        text += _END
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=settings.csv_delimiter)
+    records = []
+    try:
+        for record in reader:
+            records.append(record)
+            if len(records) > count:
+                break
+    except csv.Error:
+        pass  # malformed: only the complete records before it count
+    if not whole and len(records) <= count and records:
+        records.pop()  # the marker's own record, or the one it completed by mistake
+    return records[:count]
 
 
-def csv_cut(label: str, path: str, head: bytes, settings: Settings) -> datetime:
-    """The cut on line 2 of a results CSV, after checking its header block."""
+def csv_cut(
+    label: str, path: str, head: bytes, settings: Settings, whole: bool | None = None
+) -> datetime:
+    """The cut on record 2 of a results CSV, after checking its header block. `whole`: the
+    head is the whole file (default: when it is shorter than CSV_HEAD_BYTES)."""
     needed = max(
         settings.csv_election_line,
         settings.csv_cut_line,
         settings.csv_summary_header_line,
         settings.csv_rows_header_line,
     )
+    if whole is None:
+        whole = len(head) < CSV_HEAD_BYTES
     try:
-        lines = _csv_lines(head, settings, needed)
+        lines = csv_records(head, whole, settings, needed)
     except UnicodeDecodeError as exc:
         raise PackageRejected(
             "bad-csv", label, f"not {settings.csv_encoding}: {exc}", path
         ) from None
+    except LookupError as exc:
+        raise PackageRejected("bad-csv", label, f"unknown encoding: {exc}", path) from None
     if len(lines) < needed:
-        raise PackageRejected("bad-csv", label, f"fewer than {needed} lines", path)
+        where = "" if whole else f" in its first {len(head)} bytes"
+        raise PackageRejected("bad-csv", label, f"fewer than {needed} records{where}", path)
 
     def first(line: int) -> str:
         cells = [cell.strip() for cell in lines[line - 1] if cell.strip()]
@@ -179,7 +211,7 @@ def csv_cut(label: str, path: str, head: bytes, settings: Settings) -> datetime:
             "bad-csv",
             label,
             f"line {settings.csv_cut_line} is not a cut time like "
-            f"{format_csv_cut(settings.publish_from, settings)!r}: {text!r}",
+            f"'{format_csv_cut(settings.publish_from, settings)}': '{shown(text)}'",
             path,
         ) from None
 
@@ -189,8 +221,12 @@ def metadata_of(label: str, head: bytes, settings: Settings) -> tuple[datetime, 
     if len(head) > settings.max_metadata_bytes:
         raise PackageRejected("bad-metadata", label, "larger than the limit", name)
     try:
-        data = json.loads(head.decode("utf-8"))
-    except (UnicodeDecodeError, ValueError) as exc:
+        text = head.decode("utf-8")
+        depth = json_depth(text)
+        if depth > MAX_JSON_DEPTH:
+            raise ValueError(f"nested {depth} levels deep (the limit is {MAX_JSON_DEPTH})")
+        data = json.loads(text)
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:
         raise PackageRejected("bad-metadata", label, f"not JSON: {exc}", name) from None
     if not isinstance(data, dict) or not isinstance(data.get(settings.metadata_cut_key), str):
         raise PackageRejected(
@@ -201,6 +237,60 @@ def metadata_of(label: str, head: bytes, settings: Settings) -> tuple[datetime, 
     except ValueError as exc:
         raise PackageRejected("bad-metadata", label, str(exc), name) from None
     return cut, data
+
+
+def json_depth(text: str) -> int:
+    """How deep arrays and objects nest in JSON text (strings skipped), counted without
+    recursion, so that a metadata file nested 100,000 deep is refused before it is parsed."""
+    depth = deepest = 0
+    in_string = escaped = False
+    for char in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif char == "\\":
+                escaped = True
+            elif char == '"':
+                in_string = False
+        elif char == '"':
+            in_string = True
+        elif char in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in "]}":
+            depth -= 1
+    return deepest
+
+
+def _format_cut(cut: datetime, settings: Settings) -> str:
+    try:
+        return format_csv_cut(cut, settings)
+    except (OverflowError, ValueError):
+        return cut.isoformat()
+
+
+def check_served(label: str, extraction: Extraction, settings: Settings) -> None:
+    """What the web server would serve beyond the files themselves: a shipped NAME.gz or
+    NAME.br beside NAME is refused (nginx gives it to the clients that accept that encoding, so
+    they could get other bytes than the rest; the difusor writes its own copies of NAME), and the
+    site must have its index page."""
+    for path in sorted(extraction.files):
+        base, dot, suffix = path.rpartition(".")
+        if dot and f".{suffix}" in PRECOMPRESSED and base in extraction.files:
+            raise PackageRejected(
+                "precompressed-sibling",
+                label,
+                f"ships a .{suffix} copy of '{shown(base)}': the difusor writes its own "
+                "precompressed copies of every text file; send the file alone",
+                path,
+            )
+    if settings.index_name and settings.index_name not in extraction.files:
+        raise PackageRejected(
+            "no-index",
+            label,
+            f"no {settings.index_name} at the top of the package: the site would show the "
+            "waiting page",
+        )
 
 
 def check_cut(
@@ -214,7 +304,7 @@ def check_cut(
             raise PackageRejected(
                 "cut-mismatch",
                 label,
-                f"{source} says {format_csv_cut(cut, settings)}, the archive name {expected}",
+                f"{source} says {_format_cut(cut, settings)}, the archive name {expected}",
                 path,
             )
 
@@ -231,8 +321,10 @@ def check_cut(
             "no-results-csv", label, f"no file matches {settings.results_csv_pattern!r}"
         )
     for path in results:
+        record: FileRecord = extraction.files[path]
+        whole = len(record.head) >= record.size
         agree(
-            csv_cut(label, path, extraction.files[path].head, settings),
+            csv_cut(label, path, record.head, settings, whole),
             f"line {settings.csv_cut_line}",
             path,
         )
@@ -257,32 +349,46 @@ def _keep_head(settings: Settings) -> Callable[[str], int]:
 
 
 def verify(
-    archive: Path, settings: Settings | None = None, *, dest: Path | None = None
+    archive: Path,
+    settings: Settings | None = None,
+    *,
+    dest: Path | None = None,
+    snapshot: arrival.Snapshot | None = None,
+    sidecar: bytes | None = None,
 ) -> Verified:
     """Check a package against every rule; with `dest`, leave its files there.
 
-    Raises PackageRejected naming the file and the rule; OSError only from writing below dest.
+    `snapshot` is the archive's private copy when the caller took one (ingest does, to file it
+    afterwards); otherwise one is taken here (beside `dest`, or in the temporary directory).
+    Raises PackageRejected naming the file and the rule; OSError only from writing (the copy, or
+    below dest).
     """
     settings = settings or Settings()
     archive = Path(archive)
-    label = archive.name
-    if not archive.is_file():
-        raise PackageRejected("unreadable", label, "no such file")
+    label = shown(archive.name)
     try:
-        name = parse_archive_name(label, settings)
+        name = parse_archive_name(archive.name, settings)
     except ValueError as exc:
         raise PackageRejected("bad-name", label, str(exc)) from None
+    own = snapshot is None
+    if snapshot is None:
+        try:
+            snapshot = arrival.take(
+                archive, settings.max_archive_bytes, None if dest is None else dest.parent
+            )
+        except arrival.StillWriting as exc:
+            raise PackageRejected("unreadable", label, str(exc)) from None
     try:
-        handle = open(archive, "rb")  # noqa: SIM115 (closed below)
-    except OSError as exc:
-        raise PackageRejected("unreadable", label, str(exc)) from None
-    with handle:
-        # One open file for hashing and extracting: replacing the archive meanwhile has no
-        # effect on what is verified.
-        digest = check_sidecar(archive, handle, settings)
-        handle.seek(0)
-        extraction = extract(handle, name.format, label, dest, settings, _keep_head(settings))
+        digest = check_sidecar(archive, snapshot.sha256, settings, sidecar)
+        snapshot.file.seek(0)
+        extraction = extract(
+            snapshot.file, name.format, label, dest, settings, _keep_head(settings)
+        )
+    finally:
+        if own:
+            snapshot.close()
     manifest = check_manifest(label, extraction, settings)
+    check_served(label, extraction, settings)
     results, metadata = check_cut(label, name.cut, extraction, settings)
     return Verified(
         archive=archive,

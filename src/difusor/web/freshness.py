@@ -7,7 +7,9 @@ Levels, by the live cut's age (cut time to now, Tiempo del Centro), with P the u
 - warning: one period missed (age >= P + G);
 - critical: two periods missed (age >= 2P + G);
 - incident: three periods missed (age >= 3P + G; the call's 45 minutes, V.ii.4): recorded, and
-  with auto_notice the notice is served until a fresh cut is live again;
+  with auto_notice the notice is served until a fresh cut is live again; also a live cut from
+  the future (more than the publisher's `max_cut_ahead_min` ahead of the clock): no real cut can
+  follow it, so it is no fresh cut but a wrong one (a mistyped date, or a wrong clock);
 - closed: after the PREP's end (watch_until), when no cut is expected any more.
 Each change of level is recorded once in the event journal.
 """
@@ -60,6 +62,8 @@ def assess(
     if now >= watchdog.watch_until:
         return "closed"
     age_min = (now - cut).total_seconds() / 60
+    if -age_min > settings.max_cut_ahead_min:
+        return "incident"  # a cut from the future: see the module's docstring
     missed = int((age_min - watchdog.grace_min) // watchdog.period_min) if age_min >= 0 else 0
     return ("fresh", "warning", "critical", "incident")[max(0, min(missed, 3))]
 
@@ -99,10 +103,15 @@ def check(
     current_notice = notice.status(web_root)
     if level == "incident" and watchdog.auto_notice and not current_notice.active:
         minutes = age // 60 if age is not None else 0
+        reason = f"live cut {ident} is {minutes} minutes old (three update periods missed)"
+        if age is not None and age < 0:
+            reason = (
+                f"live cut {ident} is {-age // 60} minutes in the future (a wrong cut or clock)"
+            )
         notice.turn_on(
             web_root,
             site_root,
-            reason=f"live cut {ident} is {minutes} minutes old (three update periods missed)",
+            reason=reason,
             by="watchdog",
             auto=True,
         )
