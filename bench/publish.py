@@ -13,12 +13,21 @@ Everything runs on loopback in a temporary directory and stops by itself. Measur
    (non-200 or connection errors), "mixed" responses (a body that is byte-identical to that
    file in no single cut), cross-file skew (page loads whose files come from different cuts;
    information only, a browser can see it with any switch) and publish times.
+3. The hostile mix (issue 13): the same cuts published by `ingest` under the same load, each
+   arriving beside a poison arrival (bench/poison.py: a name too long for its sidecar, a name
+   that is not UTF-8, metadata 100,000 deep, a CSV cut in year 1, 3,000 chained tar long names,
+   a member 1,300 directories deep, a 2 GiB sparse archive, a future cut, a shipped .gz sibling,
+   no index.html, a symlink with a FIFO sidecar, a truncated transfer, a 400 MiB member name, a
+   zip declaring 400,000 entries, a replayed cut, a newline in a name), with the production
+   rules (no drill mode; the clock one minute after each cut). Counted as well: valid cuts live
+   in turn (GET /index.html names each one right after its pass) and poisons rejected.
 
 The web server is a ThreadingHTTPServer in its own process (as nginx would be) that opens files
 through the served directory on every request, so a symlink switch is followed at once. The
 load runs in another process, so that neither steals the publisher's interpreter lock.
-Exit status 1 if difusor's way had a failed or mixed response or arrival to served took 3 s or
-more; timings are not asserted anywhere else.
+Exit status 1 if difusor's way (clean or hostile) had a failed or mixed response, a valid cut
+of the hostile mix did not go live in turn, a poison was not rejected, or arrival to served
+took 3 s or more; timings are not asserted anywhere else.
 """
 
 from __future__ import annotations
@@ -48,7 +57,10 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from difusor.package import generate, ingest
-from difusor.package.layout import sidecar_path
+from difusor.package.layout import Settings, sidecar_path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import poison  # bench/poison.py, beside this file
 
 FIRST_CUT = datetime(2024, 6, 2, 20, 0, tzinfo=ZoneInfo("America/Mexico_City"))
 CUT_STEP = timedelta(minutes=15)
@@ -66,8 +78,10 @@ Publisher = Callable[[Path], float]  # publishes one archive, returns its publis
 @dataclass
 class WayResult:
     name: str
-    tally: Counter[str]
+    tally: Counter[str] = field(default_factory=Counter)
     times: list[float] = field(default_factory=list)
+    live_in_turn: int = 0  # the hostile mix: valid cuts served right after their pass
+    poisons: Counter[str] = field(default_factory=Counter)  # kind -> outcome
 
 
 # --- packages ----------------------------------------------------------------------------------
@@ -229,6 +243,35 @@ def difusor_way(incoming: Path, root: Path) -> Publisher:
     return publish
 
 
+HOSTILE_SETTINGS = Settings(accept_synthetic=True)  # production rules, synthetic test cuts
+RULE_RE = re.compile(r"rejected by rule ([a-z-]+)")
+
+
+def hostile_way(incoming: Path, root: Path, port_of: Callable[[], int], result: WayResult):
+    """Each valid cut arrives beside a poison; one `ingest` pass with the production rules."""
+    state = {"index": 0}
+
+    def publish(archive: Path) -> float:
+        index = state["index"]
+        state["index"] += 1
+        cut = datetime.strptime(cut_of(archive), "%Y%m%d_%H%M").replace(tzinfo=FIRST_CUT.tzinfo)
+        kind = poison.KINDS[index % len(poison.KINDS)](incoming, index, cut)
+        arrive(archive, incoming)
+        start = time.perf_counter()
+        outcomes = ingest(incoming, root, settings=HOSTILE_SETTINGS, now=cut + timedelta(minutes=1))
+        elapsed = time.perf_counter() - start
+        events = Counter(outcome.event for outcome in outcomes)
+        if events["published"] != 1:
+            raise RuntimeError(f"{archive.name} was not published: {outcomes}")
+        refused = [o.detail for o in outcomes if o.event == "rejected"]
+        rule = RULE_RE.search(refused[0]) if refused else None
+        result.poisons[kind] = f"rejected ({rule.group(1)})" if rule else ",".join(events)
+        result.live_in_turn += served_cut(port_of()) == cut_of(archive)
+        return elapsed
+
+    return publish
+
+
 def naive_way(live: Path) -> Publisher:
     def publish(archive: Path) -> float:
         start = time.perf_counter()
@@ -240,7 +283,13 @@ def naive_way(live: Path) -> Publisher:
 
 
 def under_load(
-    name: str, port: int, digests: Digests, clients: int, archives: list[Path], publish: Publisher
+    name: str,
+    port: int,
+    digests: Digests,
+    clients: int,
+    archives: list[Path],
+    publish: Publisher,
+    result: WayResult | None = None,
 ) -> WayResult:
     """Publish `archives` one after another while `clients` load the page from `port`."""
     ready, stop, results = MP.Event(), MP.Event(), MP.Queue()
@@ -255,7 +304,9 @@ def under_load(
     stop.set()
     tally = results.get(timeout=TIMEOUT_S)
     process.join(TIMEOUT_S)
-    return WayResult(name, tally, times)
+    result = result or WayResult(name)
+    result.tally, result.times = tally, times
+    return result
 
 
 # --- arrival to served -------------------------------------------------------------------------
@@ -307,7 +358,16 @@ def report(args: argparse.Namespace, arrival: float, ways: list[WayResult]) -> N
             f"{way.name:8} {t['requests']:>9} {t['failed']:>7} {t['mixed']:>6} {skew:>15}"
             f" {statistics.median(way.times):>13.3f} s {max(way.times):>10.3f} s"
         )
-    ours, naive = ways
+    ours, hostile, naive = ways
+    print()
+    kinds = len(hostile.poisons)
+    refused = sum(outcome.startswith("rejected") for outcome in hostile.poisons.values())
+    print(
+        f"hostile mix: {hostile.live_in_turn}/{len(hostile.times)} valid cuts live in turn; "
+        f"{refused}/{kinds} poison kinds rejected, the next cut live each time"
+    )
+    for kind, outcome in hostile.poisons.items():
+        print(f"  {kind:32} {outcome}")
     print()
     print("ratios (difusor / naive, same run):")
     for key in ("failed", "mixed", "skew"):
@@ -315,6 +375,11 @@ def report(args: argparse.Namespace, arrival: float, ways: list[WayResult]) -> N
     median = ratio(statistics.median(ours.times), statistics.median(naive.times))
     print(f"  {'publish time (median)':22} {median}")
     print(f"  {'publish time (max)':22} {ratio(max(ours.times), max(naive.times))}")
+    print("ratios (difusor under the hostile mix / difusor, same run):")
+    for key in ("failed", "mixed", "skew"):
+        print(f"  {key:22} {hostile.tally[key]} / {ours.tally[key]}")
+    median = ratio(statistics.median(hostile.times), statistics.median(ours.times))
+    print(f"  {'publish time (median)':22} {median}")
 
 
 def positive(text: str) -> int:
@@ -343,13 +408,23 @@ def main(argv: list[str] | None = None) -> int:
             arrival = arrival_to_served(arriving, incoming, root, port)
             ours = under_load("difusor", port, digests, args.clients, rest, difusor_publish)
 
+        hostile_in, hostile_root = work / "hostile-incoming", work / "hostile-root"
+        difusor_way(hostile_in, hostile_root)(first)
+        hostile = WayResult("hostile")
+        with serving(hostile_root / "current") as port:
+            hostile_publish = hostile_way(hostile_in, hostile_root, lambda: port, hostile)
+            under_load("hostile", port, digests, args.clients, rest, hostile_publish, hostile)
+
         naive_publish = naive_way(live)
         naive_publish(arriving)
         with serving(live) as port:
             naive = under_load("naive", port, digests, args.clients, rest, naive_publish)
 
-    report(args, arrival, [ours, naive])
+    report(args, arrival, [ours, hostile, naive])
     bad = ours.tally["failed"] or ours.tally["mixed"] or arrival >= TARGET_S
+    bad = bad or hostile.tally["failed"] or hostile.tally["mixed"]
+    bad = bad or hostile.live_in_turn != len(rest)
+    bad = bad or not all(outcome.startswith("rejected") for outcome in hostile.poisons.values())
     return 1 if bad else 0
 
 
