@@ -193,6 +193,8 @@ def cmd_package(args: argparse.Namespace) -> int:
         )
         for outcome in outcomes:
             print(f"{outcome.event} {outcome.archive}: {outcome.detail}")
+        if any(outcome.event == "deferred" for outcome in outcomes):
+            return 1  # the machine failed (disk full): the arrival waits, the unit says so
         rejected = any(outcome.event == "rejected" for outcome in outcomes)
         return EXIT_REJECTED if rejected else 0
     elif args.action == "list":

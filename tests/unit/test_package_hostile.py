@@ -33,6 +33,7 @@ from package_kit import (
     tar_blocks,
 )
 
+from difusor.cli import main
 from difusor.errors import DifusorError
 from difusor.package import (
     PackageRejected,
@@ -635,3 +636,34 @@ def test_settings_know_the_new_limits():
     assert settings.max_cut_ahead_min == 30 and settings.accept_synthetic
     assert releases_module.COMPLETE == "complete"
     assert sha256_line("0" * 64, "a") and metadata_document(CUT, synthetic=False)
+
+
+def test_f11_disk_full_makes_the_ingest_command_exit_1(dirs, tmp_path, monkeypatch, capsys):
+    incoming, root = dirs
+    arrive(incoming, generate(CUT, tmp_path / "out", rows=3))
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("difusor.package.extract.write_file", full)
+    settings = tmp_path / "settings.yml"
+    settings.write_text("accept_synthetic: true\n")
+    argv = ["package", "ingest", "--incoming", str(incoming), "--root", str(root)]
+    assert main([*argv, "--settle", "0", "--settings", str(settings)]) == 1
+    assert "deferred" in capsys.readouterr().out
+
+
+def test_f7_releases_of_a_publisher_without_markers_are_kept(dirs, tmp_path):
+    _, root = dirs
+    for minutes in (0, 15):
+        archive = generate(CUT + timedelta(minutes=minutes), tmp_path / "out", rows=3)
+        publish(archive, root, now=AFTER_WINDOW, settings=SETTINGS)
+    remove_tree(root / "complete")  # as the publisher before markers left its releases
+    archive = generate(CUT + timedelta(minutes=30), tmp_path / "out", rows=3)
+    publish(archive, root, now=AFTER_WINDOW, settings=SETTINGS)
+    assert [r.cut_id for r in list_releases(root)] == [
+        "20240602_2015",
+        "20240602_2030",
+        "20240602_2045",
+    ]
+    assert rollback(root).cut_id == "20240602_2030"

@@ -303,6 +303,8 @@ def clean_leftovers(root: Path) -> list[str]:
             removed.append(entry.name)
     directory = releases_dir(root)
     live_target = os.readlink(root / CURRENT) if (root / CURRENT).is_symlink() else ""
+    if directory.is_dir() and not complete_dir(root).exists():
+        _adopt_legacy(root)
     names = set()
     if directory.is_dir():
         for entry in directory.iterdir():
@@ -328,6 +330,16 @@ def clean_leftovers(root: Path) -> list[str]:
                 entry.unlink()
                 removed.append(f"{COMPLETE}/{entry.name}")
     return removed
+
+
+def _adopt_legacy(root: Path) -> None:
+    """The first run after markers came in: the releases that a publisher without markers left
+    are taken as they are (marked `legacy`), not removed as incomplete."""
+    complete_dir(root).mkdir()
+    for entry in releases_dir(root).iterdir():
+        if CUT_ID_RE.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
+            write_marker(root, entry.name, {"legacy": True, "state": "published"})
+    fsync_dir(root)
 
 
 # --- rolling back ------------------------------------------------------------------------------
