@@ -1,7 +1,9 @@
-"""The requirement catalog: schema validation naming the entry and field; suite coverage."""
+"""The requirement catalog: schema validation naming the entry and field; suite coverage; every
+entry quotes the call (compliance/sources/), whose digest the catalog records."""
 
 import ast
 import copy
+import hashlib
 import json
 import re
 from pathlib import Path
@@ -14,8 +16,9 @@ from difusor.errors import DifusorError
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "tests" / "compliance"
-# the IDs that design.md lists
-DESIGN_IDS = [
+# The call's requirements on the difusor's server and its operation, in the call's own numbering,
+# that the toolkit checks, provides or asks evidence for (the catalog may hold more).
+CALL_IDS = [
     "II.A.a",
     "II.A.b",
     "II.A.c",
@@ -57,7 +60,7 @@ def document():
 def test_default_catalog_is_valid_and_complete():
     loaded = catalog.load()
     assert loaded.id == "oplever-2024"
-    missing = [ident for ident in DESIGN_IDS if ident not in loaded]
+    missing = [ident for ident in CALL_IDS if ident not in loaded]
     assert not missing
     assert len(loaded.sha256) == 64
     for req in loaded.requirements:
@@ -148,3 +151,56 @@ def test_every_automated_and_probe_requirement_has_a_test():
 def test_ids_follow_the_call_numbering():
     for req in catalog.load().requirements:
         assert re.fullmatch(r"(I|II|III|IV|V|VI|VII)(\.\w+)*", req.id)
+
+
+def call_text(text: str, links: bool = True) -> str:
+    """The call's text as the catalog quotes it: one space for any run of whitespace, straight
+    quotes; links=False drops the lines that hold only a link, where the PDF's text extraction
+    also put link targets (`https://...` in the middle of a sentence)."""
+    link = re.compile(r"\s*(https?|mailto):\S+\s*")
+    kept = [line for line in text.splitlines() if links or not link.fullmatch(line)]
+    joined = " ".join(kept)
+    for curly, straight in (("\u201c", '"'), ("\u201d", '"'), ("\u2018", "'"), ("\u2019", "'")):
+        joined = joined.replace(curly, straight)
+    return " ".join(joined.split())
+
+
+def test_the_catalog_names_the_call_it_quotes_by_path_and_digest():
+    loaded = catalog.load()
+    source = loaded.source_path
+    assert source is not None and source.is_file(), loaded.source
+    assert source.is_relative_to(ROOT)  # in the repository, not beside the checkout
+    assert hashlib.sha256(source.read_bytes()).hexdigest() == loaded.source_sha256
+
+
+def quotes(text: str, quote: str) -> bool:
+    """Every part of the quote between "[...]" is in the text, in order."""
+    position = 0
+    for fragment in (part.strip() for part in quote.split("[...]")):
+        found = text.find(fragment, position)
+        if found < 0:
+            return False
+        position = found + len(fragment)
+    return True
+
+
+def test_every_entry_quotes_the_call():
+    """text_es is the call's own words; "[...]" marks what is left out."""
+    loaded = catalog.load()
+    raw = loaded.source_path.read_text(encoding="utf-8")
+    texts = [call_text(raw), call_text(raw, links=False)]
+    misquoted = [
+        f"{req.id}: {req.text_es[:80]!r}"
+        for req in loaded.requirements
+        if not any(quotes(text, req.text_es) for text in texts)
+    ]
+    assert not misquoted, "not in the call's text:\n" + "\n".join(misquoted)
+    assert not quotes(texts[0], "a. Número de visitantes. [...] I. Registro")  # order counts
+
+
+def test_call_text_drops_link_lines_only_when_asked():
+    raw = "al menos lo \n\nhttps://forms.gle/x\n siguiente: \u201cDifusor\u201d\nmailto:a@b.mx\n"
+    assert call_text(raw, links=False) == 'al menos lo siguiente: "Difusor"'
+    assert call_text(raw) == 'al menos lo https://forms.gle/x siguiente: "Difusor" mailto:a@b.mx'
+    inline = "la página https://forms.gle/x del 27"
+    assert call_text(inline, links=False) == inline

@@ -51,7 +51,8 @@ class Catalog:
     title_es: str
     title_en: str
     timezone: str
-    source: str
+    source: str  # the call's text, relative to the catalog file ("" when not given)
+    source_sha256: str
     requirements: tuple[Requirement, ...]
     path: Path
     sha256: str
@@ -73,6 +74,11 @@ class Catalog:
 
     def title(self, lang: str) -> str:
         return self.title_en if lang == "en" else self.title_es
+
+    @property
+    def source_path(self) -> Path | None:
+        """The call's text that the entries quote, beside the catalog; None when not given."""
+        return self.path.parent / self.source if self.source else None
 
 
 def _where(data: Any, path: list[Any]) -> str:
@@ -139,6 +145,7 @@ def load(path: Path | str = DEFAULT_CATALOG) -> Catalog:
         title_en=head["title_en"],
         timezone=head["timezone"],
         source=head.get("source", ""),
+        source_sha256=head.get("source_sha256", ""),
         requirements=tuple(
             Requirement(
                 id=entry["id"],
