@@ -148,8 +148,8 @@ def test_every_step_passes_on_a_sound_difusor(tmp_path):
     world, said = FakeDifusor(), []
     report = drill(world, said).run(tmp_path, now=NOW)
     assert [step.passed for step in report.steps] == [True] * 6, report.steps
-    assert report.cuts["first"] == "20261128_1020" and report.cuts["fresh"] == "20261128_1105"
-    assert world.live == "20261128_1105" and not world.notice and world.auto is False
+    assert report.cuts["first"] == "20261128_1017" and report.cuts["fresh"] == "20261128_1020"
+    assert world.live == "20261128_1020" and not world.notice and world.auto is False
     rules = [event["rule"] for event in world.journal]
     assert rules == ["sidecar-mismatch", "replayed-cut"]
     assert all(step.timings for step in report.steps)
@@ -170,7 +170,7 @@ def test_a_container_that_stays_down_fails_its_step_and_is_started_afterwards(tm
     assert verdicts[:4] == [True] * 4 and verdicts[4] is False
     assert "docker start prep-web" in world.commands
     assert "container_started" in [fact.key for fact in report.cleanup]
-    assert world.status == "running" and world.live == "20261128_1105"
+    assert world.status == "running" and world.live == "20261128_1020"
 
 
 def test_a_failing_host_command_fails_the_step_and_the_cleanup_restores(tmp_path):
@@ -185,7 +185,7 @@ def test_a_failing_host_command_fails_the_step_and_the_cleanup_restores(tmp_path
     gap = report.steps[5]
     assert not gap.passed and gap.facts[0].key == "error"
     # the stale cut was left live by the failed step: the cleanup publishes the newest one
-    assert world.live == "20261128_1105" and world.auto is False and not world.notice
+    assert world.live == "20261128_1020" and world.auto is False and not world.notice
     assert "republished" in [fact.key for fact in report.cleanup]
 
 

@@ -1,4 +1,6 @@
-"""The cut times of a drill: all newer than whatever the host serves, except the stale one."""
+"""The cut times of a drill: all newer than whatever the host serves, except the stale one, and
+none from the future (the publisher refuses a cut far ahead of the clock, and the watchdog calls a
+live one an incident): the drill's cuts are a minute apart and the last is now."""
 
 from __future__ import annotations
 
@@ -7,18 +9,18 @@ from datetime import datetime, timedelta
 
 from difusor.package.layout import Settings, cut_id
 
-STEP = timedelta(minutes=15)  # the electoral body's update period (I.H)
+STEP = timedelta(minutes=1)  # between a drill's cuts (not the electoral body's 15 minutes)
 STALE_AGE = timedelta(minutes=50)  # the call's 45 minutes (V.ii.4) plus the 5-minute grace
 
 
 @dataclass(frozen=True)
 class CutPlan:
-    first: datetime  # step 1 (A)
-    second: datetime  # step 2 (B = A + 15 min)
-    corrupt: datetime  # step 3 (C = A + 30 min, truncated)
+    first: datetime  # step 1 (A = now - 3 min)
+    second: datetime  # step 2 (B = A + 1 min)
+    corrupt: datetime  # step 3 (C = A + 2 min, truncated)
     replayed: datetime  # step 4 (A again)
     stale: datetime  # step 6: 50 minutes old when published
-    fresh: datetime  # step 6: newer than every other cut (A + 45 min)
+    fresh: datetime  # step 6: newer than every other cut (A + 3 min = now)
 
     def ids(self, settings: Settings | None = None) -> dict[str, str]:
         return {
@@ -32,11 +34,12 @@ def minute_floor(moment: datetime) -> datetime:
 
 
 def plan_cuts(now: datetime, live: datetime | None, settings: Settings | None = None) -> CutPlan:
-    """A is now in Tiempo del Centro (to the minute); when the host already serves a cut at or
-    after that (an earlier drill's), A is 15 minutes after the live cut, so that A is new."""
+    """A is three minutes before now in Tiempo del Centro (to the minute), so that the fresh cut is
+    now; when the host already serves a cut at or after A (an earlier drill's), A is a minute after
+    the live cut, so that A is new (a drill run again at once ends a few minutes ahead)."""
     settings = settings or Settings()
     local_now = minute_floor(now.astimezone(settings.tz))
-    first = local_now
+    first = local_now - 3 * STEP
     if live is not None and live >= first:
         first = minute_floor(live.astimezone(settings.tz)) + STEP
     return CutPlan(

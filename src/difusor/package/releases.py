@@ -301,6 +301,8 @@ def clean_leftovers(root: Path) -> list[str]:
         if entry.is_symlink():
             entry.unlink()
             removed.append(entry.name)
+    for entry in root.glob(f".{COMPLETE}-*"):  # an adoption of legacy releases, interrupted
+        remove_tree(entry)
     directory = releases_dir(root)
     live_target = os.readlink(root / CURRENT) if (root / CURRENT).is_symlink() else ""
     if directory.is_dir() and not complete_dir(root).exists():
@@ -334,11 +336,15 @@ def clean_leftovers(root: Path) -> list[str]:
 
 def _adopt_legacy(root: Path) -> None:
     """The first run after markers came in: the releases that a publisher without markers left
-    are taken as they are (marked `legacy`), not removed as incomplete."""
-    complete_dir(root).mkdir()
+    are taken as they are (marked `legacy`), not removed as incomplete. The markers are written
+    in a temporary directory renamed into place: all of them, or none."""
+    temporary = Path(root) / f".{COMPLETE}-{secrets.token_hex(4)}"
+    temporary.mkdir()
     for entry in releases_dir(root).iterdir():
         if CUT_ID_RE.fullmatch(entry.name) and entry.is_dir() and not entry.is_symlink():
-            write_marker(root, entry.name, {"legacy": True, "state": "published"})
+            data = {"cut_id": entry.name, "legacy": True, "state": "published"}
+            write_atomic(temporary / f"{entry.name}.json", (json.dumps(data) + "\n").encode())
+    os.rename(temporary, complete_dir(root))
     fsync_dir(root)
 
 
