@@ -6,27 +6,19 @@ daemon, 22 rsync over SSH and administration), the results pipeline inside the s
 -> verify -> releases/<cut> + current -> nginx) and NTP out (udp/123). Written as SVG (text kept
 as text) and PNG with matplotlib; Spanish labels by default, English with lang="en".
 
-Values come from `ansible-inventory --list` (host and group variables) over the roles' defaults;
-simple templates (`{{ var }}`) are resolved, others are shown as written.
+Values come from the inventory (difusor.inventory: host and group variables over the roles'
+defaults); simple templates (`{{ var }}`) are resolved, others are shown as written.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import re
-import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from difusor.errors import DifusorError
-
-TARGET_GROUP = "difusores"
-SIMPLE_TEMPLATE = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+from difusor.inventory import GROUP, Inventory, find_checkout, read, resolve, role_defaults
 
 LABELS: dict[str, dict[str, str]] = {
     "es": {
@@ -123,81 +115,7 @@ class HostView:
     site_root: str
 
 
-# --- Reading the inventory -------------------------------------------------------------------
-
-
-def ansible_inventory(inventory: Path, vault_password_file: Path | None = None) -> dict:
-    """`ansible-inventory --list` as JSON (host and group variables merged per host)."""
-    tool = Path(sys.executable).with_name("ansible-inventory")
-    command = [str(tool) if tool.exists() else "ansible-inventory", "--list", "-i", str(inventory)]
-    if vault_password_file:
-        command += ["--vault-password-file", str(vault_password_file)]
-    try:
-        result = subprocess.run(command, capture_output=True, text=True, check=False)
-    except FileNotFoundError:
-        raise DifusorError("ansible-inventory not found: run `make setup` (the .venv)") from None
-    if result.returncode != 0:
-        detail = " ".join(result.stderr.strip().splitlines()[-3:])
-        raise DifusorError(f"ansible-inventory could not read {inventory}: {detail}")
-    return json.loads(result.stdout)
-
-
-def group_hosts(data: dict, group: str) -> list[str]:
-    """The hosts of a group and of its children, in inventory order."""
-    seen: list[str] = []
-    entry = data.get(group) or {}
-    for host in entry.get("hosts", []):
-        if host not in seen:
-            seen.append(host)
-    for child in entry.get("children", []):
-        for host in group_hosts(data, child):
-            if host not in seen:
-                seen.append(host)
-    return seen
-
-
-def role_defaults(roles_dir: Path) -> dict[str, Any]:
-    """Every role's defaults/main.yml merged (role variable names do not collide)."""
-    merged: dict[str, Any] = {}
-    for path in sorted(roles_dir.glob("*/defaults/main.yml")):
-        merged.update(yaml.safe_load(path.read_text()) or {})
-    return merged
-
-
-def resolve(value: Any, variables: dict[str, Any], depth: int = 0) -> Any:
-    """Resolve `{{ name }}` templates from the variables; leave other templates as written."""
-    if isinstance(value, list):
-        return [resolve(item, variables, depth) for item in value]
-    if not isinstance(value, str) or "{{" not in value or depth > 5:
-        return value
-    whole = SIMPLE_TEMPLATE.fullmatch(value.strip())
-    if whole and whole.group(1) in variables:
-        return resolve(variables[whole.group(1)], variables, depth + 1)
-    if value.strip().startswith("{{") and value.strip().endswith("}}"):
-        rendered = _render_expression(value, variables)
-        if rendered is not None:
-            return resolve(rendered, variables, depth + 1)
-
-    def substitute(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name in variables and isinstance(variables[name], str | int):
-            return str(resolve(variables[name], variables, depth + 1))
-        return match.group(0)
-
-    return SIMPLE_TEMPLATE.sub(substitute, value)
-
-
-def _render_expression(text: str, variables: dict[str, Any]) -> Any:
-    """A whole-value Jinja expression rendered with plain Jinja2 (no Ansible filters or
-    lookups); None when it cannot be."""
-    from jinja2 import StrictUndefined
-    from jinja2.exceptions import TemplateError
-    from jinja2.nativetypes import NativeEnvironment
-
-    try:
-        return NativeEnvironment(undefined=StrictUndefined).from_string(text).render(variables)
-    except (TemplateError, TypeError, ValueError):
-        return None
+# --- What the inventory says ---------------------------------------------------------------
 
 
 def _short(text: str, width: int = 34) -> str:
@@ -216,11 +134,10 @@ def _hosts_of(entries: Any) -> list[str]:
     return [str(e.get("host")) if isinstance(e, dict) else str(e) for e in entries]
 
 
-def host_views(data: dict, defaults: dict[str, Any]) -> list[HostView]:
-    hostvars = (data.get("_meta") or {}).get("hostvars") or {}
+def host_views(inv: Inventory) -> list[HostView]:
     views = []
-    for name in group_hosts(data, TARGET_GROUP):
-        variables = {**defaults, **hostvars.get(name, {}), "inventory_hostname": name}
+    for name in inv.group_hosts(GROUP):
+        variables = inv.variables(name)
 
         def get(key: str, fallback: Any = "", variables: dict[str, Any] = variables) -> Any:
             return resolve(variables.get(key, fallback), variables)
@@ -248,7 +165,7 @@ def host_views(data: dict, defaults: dict[str, Any]) -> list[HostView]:
             )
         )
     if not views:
-        raise DifusorError(f"the inventory has no host in group {TARGET_GROUP}")
+        raise DifusorError(f"the inventory has no host in group {GROUP}")
     return views
 
 
@@ -512,19 +429,20 @@ def diagram(
     data: dict | None = None,
     vault_password_file: Path | None = None,
 ) -> list[Path]:
-    roles = roles_dir or Path(__file__).resolve().parents[2] / "roles"
-    defaults = role_defaults(roles) if roles.is_dir() else {}
-    inventory_data = data if data is not None else ansible_inventory(inventory, vault_password_file)
-    views = host_views(inventory_data, defaults)
-    return render(views, out_dir, name, lang, str(inventory))
+    """Draw the hosts of group difusores of the inventory (or of `data`, ansible-inventory's
+    --list output, for tests) over the roles' defaults (roles_dir, default the checkout's)."""
+    if data is not None:
+        roles = roles_dir or find_checkout() / "roles"
+        inv = Inventory(data, role_defaults(roles) if roles.is_dir() else {}, inventory)
+    else:
+        inv = read(inventory, vault_password_file=vault_password_file, roles_dir=roles_dir)
+    return render(host_views(inv), out_dir, name, lang, str(inventory))
 
 
 # --- CLI -------------------------------------------------------------------------------------
 
 
 def cmd_diagram(args: argparse.Namespace) -> int:
-    if not args.inventory.exists():
-        raise DifusorError(f"inventory {args.inventory} does not exist")
     paths = diagram(
         args.inventory,
         args.output,

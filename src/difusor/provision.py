@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from difusor import tools
 from difusor.errors import DifusorError
+from difusor.inventory import find_checkout
 
 if TYPE_CHECKING:
     from rich.console import Console, RenderableType
@@ -367,20 +368,6 @@ class ProvisionResult:
     duration_s: float
 
 
-def find_project_dir(start: Path | None = None) -> Path:
-    """The checkout that holds ansible.cfg and playbooks/: the current directory or a parent,
-    else the checkout this package was installed from (editable install)."""
-    here = (start or Path.cwd()).resolve()
-    candidates = [here, *here.parents, Path(__file__).resolve().parents[2]]
-    for candidate in candidates:
-        if (candidate / "ansible.cfg").is_file() and (candidate / "playbooks").is_dir():
-            return candidate
-    raise DifusorError(
-        "cannot find the difusor project (a directory with ansible.cfg and playbooks/); "
-        "run from the checkout or pass --project-dir"
-    )
-
-
 def resolve_playbook(project_dir: Path, name: str) -> Path:
     """A playbook by path, or by name under the project's playbooks/ (`site`, `site.yml`)."""
     given = Path(name)
@@ -566,7 +553,7 @@ def cmd_provision(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     tools.require("ssh")  # Ansible reaches the hosts over SSH
     try:
-        project_dir = (args.project_dir or find_project_dir()).resolve()
+        project_dir = find_checkout(args.project_dir)
         request = ProvisionRequest(
             project_dir=project_dir,
             playbook=resolve_playbook(project_dir, args.playbook),

@@ -15,11 +15,11 @@ import yaml
 
 from difusor import images
 from difusor.errors import DifusorError
+from difusor.inventory import GROUP
 from difusor.system import ensure_commands, run
 
 LABEL = "io.difusor.sandbox"
 DEFAULT_NAME = "difusor-sandbox"
-TARGET_GROUP = "difusores"
 # The sandbox target's system when DIFUSOR_SANDBOX_IMAGE is not set: the call's own (II.B.a).
 DEFAULT_IMAGE = "ubuntu2204"
 # The sandbox's NTP server (`difusor sandbox ntp`): chrony in a container of the client image,
@@ -62,7 +62,7 @@ def default_image() -> str:
 
 
 def default_platforms() -> list[Platform]:
-    return [Platform("prep-sandbox", default_image(), (TARGET_GROUP,))]
+    return [Platform("prep-sandbox", default_image(), (GROUP,))]
 
 
 def parse_platforms(text: str) -> list[Platform]:

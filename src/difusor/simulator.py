@@ -1,4 +1,4 @@
-"""A simulated electoral body: pushes a synthetic results package by rsync every N seconds.
+"""A simulated electoral body for the demo: pushes a synthetic results package every N seconds.
 
 `difusor simulate push` runs in the foreground, on the controller or inside a container: each
 push generates the next cut (15 minutes after the previous one), sends the archive and then its
@@ -7,8 +7,9 @@ prints one line. `difusor simulate start` runs the same loop in a container of a
 network (removed by `difusor sandbox down`); `difusor simulate watch` waits until cuts go live
 on the sandbox target, reading its `current` link.
 
-Only the standard library, PyYAML and difusor.package are needed, so the loop runs with the
-system python3 of the sandbox's client image.
+The pushes are difusor.transfer's (the rsync client the drill uses too). Only the standard
+library, PyYAML and difusor.package are needed, so the loop runs with the system python3 of the
+sandbox's client image.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 import argparse
 import os
 import socket
-import subprocess
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -25,8 +25,11 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from difusor import tools
+from difusor import tools, transfer
 from difusor.errors import DifusorError
+from difusor.inventory import GROUP
+from difusor.output import say
+from difusor.transfer import DEFAULT_MODULE, DEFAULT_USER, RSYNC_PORT, Target, push_files
 
 if TYPE_CHECKING:
     from difusor.sandbox import Host
@@ -38,20 +41,6 @@ SIMULATOR_HOST = "simulador-ople"
 SIMULATOR_GROUP = "simulators"
 SITE_CURRENT = "/srv/prep/site/current"
 LIB_MOUNT = "/opt/difusor-lib"
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where the electoral body pushes: rsync://USER@HOST:PORT/MODULE/."""
-
-    host: str
-    module: str = "paquetes"
-    user: str = "ople"
-    port: int = 873
-
-    def url(self) -> str:
-        port = "" if self.port == 873 else f":{self.port}"
-        return f"rsync://{self.user}@{self.host}{port}/{self.module}/"
 
 
 @dataclass(frozen=True)
@@ -70,42 +59,6 @@ def cut_times(start: datetime, count: int | None) -> Iterator[datetime]:
     while count is None or index < count:
         yield start + index * CUT_STEP
         index += 1
-
-
-def rsync_command(files: list[Path], target: Target, timeout_s: int) -> list[str]:
-    # -t keeps the mtime; rsync writes under a dot-name and renames into place, which the
-    # receiver's ingest ignores until complete.
-    return [
-        "rsync",
-        "-t",
-        f"--contimeout={min(timeout_s, 10)}",
-        f"--timeout={timeout_s}",
-        *[str(path) for path in files],
-        target.url(),
-    ]
-
-
-def push_files(
-    files: list[Path],
-    target: Target,
-    password: str,
-    timeout_s: int = 60,
-    run: Callable[..., subprocess.CompletedProcess[str]] = subprocess.run,
-) -> tuple[bool, str]:
-    """Send the files in order, one rsync each (the archive, then its sidecar)."""
-    env = {**os.environ, "RSYNC_PASSWORD": password}
-    for path in files:
-        result = run(
-            rsync_command([path], target, timeout_s),
-            capture_output=True,
-            text=True,
-            env=env,
-            check=False,
-        )
-        if result.returncode != 0:
-            lines = (result.stderr or result.stdout).strip().splitlines()
-            return False, f"rsync exit {result.returncode}: {lines[0] if lines else ''}"
-    return True, ""
 
 
 def wait_for_port(host: str, port: int, timeout_s: float, say: Callable[[str], None]) -> None:
@@ -191,12 +144,7 @@ def simulate(
 
 
 def read_password(password_file: Path | None) -> str:
-    if password_file is not None:
-        try:
-            return password_file.read_text().strip()
-        except OSError as exc:
-            raise DifusorError(f"cannot read the password file {password_file}: {exc}") from None
-    password = os.environ.get("RSYNC_PASSWORD", "")
+    password = transfer.read_password(password_file)
     if not password:
         raise DifusorError(
             "no rsync password: set RSYNC_PASSWORD or pass --password-file FILE (the sandbox "
@@ -226,10 +174,10 @@ def sandbox_target(sandbox_name: str) -> Host:
     from difusor import sandbox
 
     for host in sandbox.status(sandbox_name):
-        if sandbox.TARGET_GROUP in host.groups and host.address:
+        if GROUP in host.groups and host.address:
             return host
     raise DifusorError(
-        f"sandbox {sandbox_name} has no running host in group {sandbox.TARGET_GROUP}; "
+        f"sandbox {sandbox_name} has no running host in group {GROUP}; "
         f"start it with `difusor sandbox up --name {sandbox_name}`"
     )
 
@@ -377,10 +325,6 @@ def watch(
 # --- CLI -------------------------------------------------------------------------------------
 
 
-def say(message: str) -> None:
-    print(message, flush=True)
-
-
 def cmd_simulate(args: argparse.Namespace) -> int:
     from difusor import sandbox
 
@@ -468,9 +412,11 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     )
     parser.add_argument("action", choices=["push", "start", "watch", "logs", "stop"])
     parser.add_argument("--target", help="push/start: the difusor's address or name")
-    parser.add_argument("--module", default="paquetes", help="rsync module (default: %(default)s)")
-    parser.add_argument("--user", default="ople", help="rsync user (default: %(default)s)")
-    parser.add_argument("--port", type=int, default=873, help=argparse.SUPPRESS)
+    parser.add_argument(
+        "--module", default=DEFAULT_MODULE, help="rsync module (default: %(default)s)"
+    )
+    parser.add_argument("--user", default=DEFAULT_USER, help="rsync user (default: %(default)s)")
+    parser.add_argument("--port", type=int, default=RSYNC_PORT, help=argparse.SUPPRESS)
     parser.add_argument("--password-file", type=Path, help="file holding the rsync password")
     parser.add_argument(
         "--every",

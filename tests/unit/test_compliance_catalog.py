@@ -54,7 +54,7 @@ CALL_IDS = [
 
 @pytest.fixture
 def document():
-    return yaml.safe_load(catalog.DEFAULT_CATALOG.read_text(encoding="utf-8"))
+    return yaml.safe_load(catalog.default_catalog().read_text(encoding="utf-8"))
 
 
 def test_default_catalog_is_valid_and_complete():
@@ -108,7 +108,7 @@ def test_load_raises_a_clear_error(tmp_path, document):
 
 
 def test_schema_is_a_json_schema():
-    schema = json.loads(catalog.SCHEMA_PATH.read_text())
+    schema = json.loads(catalog.schema_path().read_text())
     assert schema["$defs"]["requirement"]["properties"]["kind"]["enum"] == list(catalog.KINDS)
 
 

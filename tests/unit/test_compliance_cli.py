@@ -6,7 +6,7 @@ import subprocess
 import sys
 
 from difusor.cli import main as difusor_main
-from difusor.compliance.catalog import REPO_ROOT
+from difusor.compliance.catalog import default_catalog
 
 
 def collect(tmp_path, body):
@@ -60,7 +60,7 @@ def test_waiver_for_unknown_id_is_an_error(tmp_path, capsys):
 
 def test_invalid_catalog_is_an_error(tmp_path, capsys):
     bad = tmp_path / "call.yml"
-    bad.write_text((REPO_ROOT / "compliance" / "oplever-2024.yml").read_text().replace(
+    bad.write_text(default_catalog().read_text().replace(
         "    title_en: 16 GB of RAM\n", ""))  # fmt: skip
     code = difusor_main(
         ["audit", "--hosts", "local://", "--catalog", str(bad), "-o", str(tmp_path)]

@@ -9,6 +9,7 @@ import pytest
 
 from difusor import diagram
 from difusor.errors import DifusorError
+from difusor.inventory import Inventory, resolve, role_defaults
 
 ROLES = Path(__file__).resolve().parents[2] / "roles"
 
@@ -40,7 +41,7 @@ INVENTORY = {
 
 
 def test_views_merge_role_defaults_and_resolve_templates() -> None:
-    views = diagram.host_views(INVENTORY, diagram.role_defaults(ROLES))
+    views = diagram.host_views(Inventory(INVENTORY, role_defaults(ROLES)))
     first, second = views
     assert [v.name for v in views] == ["prep-uni-01", "prep-uni-02"]
     assert first.trusted_sources == ["203.0.113.10/32", "2001:db8:10::/64"]
@@ -55,8 +56,8 @@ def test_views_merge_role_defaults_and_resolve_templates() -> None:
 
 def test_unresolvable_templates_are_shown_as_written() -> None:
     text = "{{ lookup('file', 'x') }}"
-    assert diagram.resolve(text, {}) == text
-    assert diagram.resolve("{{ a }}/32", {"a": "{{ b }}", "b": "10.1.2.3"}) == "10.1.2.3/32"
+    assert resolve(text, {}) == text
+    assert resolve("{{ a }}/32", {"a": "{{ b }}", "b": "10.1.2.3"}) == "10.1.2.3/32"
 
 
 @pytest.mark.parametrize(
@@ -90,4 +91,4 @@ def test_svg_names_hosts_ports_and_trusted_sources(tmp_path: Path, lang: str, wo
 
 def test_an_inventory_without_difusores_is_an_error() -> None:
     with pytest.raises(DifusorError, match="no host in group difusores"):
-        diagram.host_views({"_meta": {"hostvars": {}}, "all": {"hosts": ["x"]}}, {})
+        diagram.host_views(Inventory({"_meta": {"hostvars": {}}, "all": {"hosts": ["x"]}}))

@@ -3,9 +3,9 @@ from datetime import UTC, datetime
 
 import pytest
 
-from difusor import drill
+from difusor import drill, inventory
 from difusor.cli import main as difusor_main
-from difusor.drill import cli, inventory
+from difusor.drill import cli
 
 
 def parse(*argv: str) -> argparse.Namespace:
@@ -49,13 +49,7 @@ def test_forced_inside_the_window_goes_on_to_the_inventory(monkeypatch, tmp_path
 
 def test_a_missing_password_is_exit_2_naming_the_variable(monkeypatch, tmp_path, capsys):
     data = {"_meta": {"hostvars": {"h": {}}}, "difusores": {"hosts": ["h"]}}
-    monkeypatch.setattr(inventory, "read_inventory", lambda path: data)
+    monkeypatch.setattr(inventory, "read", lambda path, **options: inventory.Inventory(data))
     monkeypatch.delenv("RSYNC_PASSWORD", raising=False)
     assert difusor_main(["drill", "-i", str(tmp_path / "hosts.yml")]) == cli.EXIT_NOT_RUN
     assert "rsync_receiver_password" in capsys.readouterr().err
-
-
-def test_password_file(tmp_path):
-    secret = tmp_path / "pw"
-    secret.write_text("s3cret\n")
-    assert cli.read_password(secret) == "s3cret"

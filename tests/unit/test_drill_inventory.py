@@ -1,7 +1,8 @@
 import pytest
 
-from difusor.drill.inventory import group_hosts, host_from_vars, select_hosts, unwrap
+from difusor.drill.inventory import host_from_vars, select_hosts
 from difusor.errors import DifusorError
+from difusor.inventory import Inventory
 
 DATA = {
     "_meta": {
@@ -23,21 +24,11 @@ DATA = {
     "extra": {"hosts": ["web2"]},
     "ungrouped": {"hosts": ["other"]},
 }
-
-
-def test_unwrap_plain_and_unsafe_values():
-    assert unwrap({"__ansible_unsafe": "x"}) == "x"
-    assert unwrap(3) == 3
-    assert unwrap({"a": 1}) == {"a": 1}
-
-
-def test_group_hosts_include_children_in_order():
-    assert group_hosts(DATA, "difusores") == ["web1", "web2"]
-    assert group_hosts(DATA, "nothing") == []
+INVENTORY = Inventory(DATA)
 
 
 def test_a_host_from_its_variables():
-    host = select_hosts(DATA, "web1")[0]
+    host = select_hosts(INVENTORY, "web1")[0]
     assert (host.name, host.address, host.user, host.port) == ("web1", "192.0.2.10", "root", 2222)
     assert host.key == "/keys/id"
     assert host.ssh_args == "-o StrictHostKeyChecking=no"
@@ -47,15 +38,45 @@ def test_a_host_from_its_variables():
 def test_defaults_when_the_inventory_says_little():
     host = host_from_vars("h", {"rsync_receiver_password": "p"})
     assert (host.address, host.user, host.port, host.key) == ("h", "root", 22, None)
+    assert (host.module, host.rsync_user) == ("paquetes", "ople")
+
+
+def test_the_rsync_module_user_and_password_come_from_the_role_variables():
+    inv = Inventory(
+        {
+            "_meta": {
+                "hostvars": {
+                    "web1": {
+                        "rsync_receiver_module": "cortes",
+                        "rsync_receiver_password": "{{ vault_rsync_receiver_password }}",
+                        "vault_rsync_receiver_password": "from-the-vault-file",
+                    }
+                }
+            },
+            "difusores": {"hosts": ["web1"]},
+        },
+        defaults={"rsync_receiver_module": "paquetes", "rsync_receiver_auth_user": "ople"},
+    )
+    (host,) = select_hosts(inv, None)
+    assert (host.module, host.rsync_user, host.password) == (
+        "cortes",
+        "ople",
+        "from-the-vault-file",
+    )
+
+
+def test_limit_takes_hosts_and_groups_of_difusores():
+    assert [host.name for host in select_hosts(INVENTORY, "extra", password="p")] == ["web2"]
+    assert [h.name for h in select_hosts(INVENTORY, "web2,web1", password="p")] == ["web2", "web1"]
 
 
 def test_a_missing_password_names_the_variable():
     with pytest.raises(DifusorError, match="rsync_receiver_password"):
-        select_hosts(DATA, None)  # web2 has an empty one
+        select_hosts(INVENTORY, None)  # web2 has an empty one
 
 
 def test_a_given_password_wins():
-    hosts = select_hosts(DATA, None, password="given")
+    hosts = select_hosts(INVENTORY, None, password="given")
     assert [host.password for host in hosts] == ["given", "given"]
 
 
@@ -68,9 +89,11 @@ def test_vault_and_template_passwords_ask_for_the_password():
 
 def test_limit_must_be_a_difusor():
     with pytest.raises(DifusorError, match="not a host of group difusores"):
-        select_hosts(DATA, "other")
+        select_hosts(INVENTORY, "other")
+    with pytest.raises(DifusorError, match="--limit nowhere: not a host of group difusores"):
+        select_hosts(INVENTORY, "nowhere")
 
 
 def test_no_difusores_at_all():
     with pytest.raises(DifusorError, match="no host in group difusores"):
-        select_hosts({"_meta": {"hostvars": {}}}, None)
+        select_hosts(Inventory({"_meta": {"hostvars": {}}}), None)

@@ -170,7 +170,7 @@ def test_collect_runs_the_playbook(
         f'cp -r {collected}/difusor-1 "$dest/"\n'
     )
     fake.chmod(0o755)
-    monkeypatch.setattr(collect, "ansible_playbook", lambda: str(fake))
+    monkeypatch.setattr(collect, "ansible_program", lambda name: str(fake))
     inventory = tmp_path / "hosts.yml"
     inventory.write_text("all: {}\n")
     out = tmp_path / "out"

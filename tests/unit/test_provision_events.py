@@ -18,6 +18,7 @@ from rich.console import Console
 from difusor import provision
 from difusor.cli import main as difusor_main
 from difusor.errors import DifusorError
+from difusor.inventory import find_checkout
 
 EVENTS = Path(__file__).with_name("test_provision_events.jsonl")
 
@@ -141,7 +142,7 @@ def test_usage_errors_say_what_to_pass(tmp_path: Path) -> None:
     (tmp_path / "ansible.cfg").write_text("[defaults]\n")
     (tmp_path / "playbooks").mkdir()
     (tmp_path / "playbooks" / "site.yml").write_text("---\n")
-    assert provision.find_project_dir(tmp_path / "playbooks") == tmp_path
+    assert find_checkout(tmp_path / "playbooks") == tmp_path
     assert provision.resolve_playbook(tmp_path, "site") == tmp_path / "playbooks" / "site.yml"
     with pytest.raises(DifusorError, match="one of site"):
         provision.resolve_playbook(tmp_path, "nope")

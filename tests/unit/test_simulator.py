@@ -1,10 +1,10 @@
-"""difusor simulate: the simulated electoral body (no Docker, no network: rsync is faked)."""
+"""difusor simulate: the simulated electoral body (no Docker, no network: the pushes are faked;
+the rsync client itself is tested in test_transfer.py)."""
 
 from __future__ import annotations
 
 import argparse
 import hashlib
-import subprocess
 from datetime import datetime
 from pathlib import Path
 
@@ -15,8 +15,9 @@ from difusor.cli import main as difusor_main
 from difusor.errors import DifusorError
 from difusor.package import verify
 from difusor.package.layout import parse_cut_arg
+from difusor.transfer import Target
 
-TARGET = simulator.Target("10.0.0.2")
+TARGET = Target("10.0.0.2")
 
 
 def test_cut_times_advance_fifteen_minutes() -> None:
@@ -30,35 +31,6 @@ def test_cut_times_advance_fifteen_minutes() -> None:
     assert str(cuts[0].tzinfo) == "America/Mexico_City"
 
 
-def test_rsync_pushes_one_file_per_call_to_the_daemon_module(tmp_path: Path) -> None:
-    calls: list[tuple[list[str], str]] = []
-
-    def fake_run(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-        calls.append((argv, kwargs["env"]["RSYNC_PASSWORD"]))  # type: ignore[index]
-        return subprocess.CompletedProcess(argv, 0, "", "")
-
-    files = [tmp_path / "a.zip", tmp_path / "a.zip.sha256"]
-    ok, detail = simulator.push_files(files, TARGET, "s3cret", run=fake_run)
-    assert ok and detail == ""
-    assert [argv[-2] for argv, _ in calls] == [str(f) for f in files]  # archive, then sidecar
-    assert {argv[-1] for argv, _ in calls} == {"rsync://ople@10.0.0.2/paquetes/"}
-    assert {password for _, password in calls} == {"s3cret"}
-
-
-def test_a_failed_transfer_stops_before_the_sidecar(tmp_path: Path) -> None:
-    calls: list[list[str]] = []
-
-    def refused(argv: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
-        calls.append(argv)
-        return subprocess.CompletedProcess(argv, 5, "", "@ERROR: auth failed on module paquetes\n")
-
-    ok, detail = simulator.push_files(
-        [tmp_path / "a.zip", tmp_path / "a.sha256"], TARGET, "x", run=refused
-    )
-    assert not ok and "auth failed" in detail and "exit 5" in detail
-    assert len(calls) == 1
-
-
 class FakeReceiver:
     """Stands in for rsync: keeps a copy of what was pushed, in order."""
 
@@ -67,9 +39,7 @@ class FakeReceiver:
         self.fail_first = fail_first
         self.order: list[str] = []
 
-    def __call__(
-        self, files: list[Path], target: simulator.Target, password: str
-    ) -> tuple[bool, str]:
+    def __call__(self, files: list[Path], target: Target, password: str) -> tuple[bool, str]:
         if self.fail_first:
             self.fail_first -= 1
             return False, "rsync exit 10: connection refused"

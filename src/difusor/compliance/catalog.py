@@ -16,11 +16,9 @@ from typing import Any
 import yaml
 
 from difusor.errors import DifusorError
+from difusor.inventory import find_checkout
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
-CATALOG_DIR = REPO_ROOT / "compliance"
-SCHEMA_PATH = CATALOG_DIR / "schema.json"
-DEFAULT_CATALOG = CATALOG_DIR / "oplever-2024.yml"
+DEFAULT_NAME = "oplever-2024.yml"
 KINDS = ("automated", "probe", "manual", "optional")
 
 
@@ -93,11 +91,24 @@ def _where(data: Any, path: list[Any]) -> str:
     return "/".join(str(part) for part in path) or "top level"
 
 
-def validate(data: Any, schema_path: Path = SCHEMA_PATH) -> list[str]:
+def catalog_dir() -> Path:
+    """The checkout's compliance/: the catalogs and their schema."""
+    return find_checkout() / "compliance"
+
+
+def default_catalog() -> Path:
+    return catalog_dir() / DEFAULT_NAME
+
+
+def schema_path() -> Path:
+    return catalog_dir() / "schema.json"
+
+
+def validate(data: Any, schema_file: Path | None = None) -> list[str]:
     """Every problem of a catalog document, each naming the entry and field; [] when valid."""
     import jsonschema  # lazy: not needed on the servers
 
-    schema = json.loads(schema_path.read_text(encoding="utf-8"))
+    schema = json.loads((schema_file or schema_path()).read_text(encoding="utf-8"))
     validator = jsonschema.Draft202012Validator(schema)
     problems = []
     for error in sorted(validator.iter_errors(data), key=lambda e: list(map(str, e.path))):
@@ -126,9 +137,10 @@ def validate(data: Any, schema_path: Path = SCHEMA_PATH) -> list[str]:
     return problems
 
 
-def load(path: Path | str = DEFAULT_CATALOG) -> Catalog:
-    """A validated catalog; DifusorError listing every problem otherwise."""
-    path = Path(path)
+def load(path: Path | str | None = None) -> Catalog:
+    """A validated catalog (default: the checkout's default_catalog()); DifusorError listing
+    every problem otherwise."""
+    path = Path(path) if path is not None else default_catalog()
     try:
         raw = path.read_bytes()
         data = yaml.safe_load(raw)

@@ -32,7 +32,7 @@ _formats = format_option(_report_formats)
 
 def register(commands: Any) -> argparse.ArgumentParser:
     """Add `audit` to the `difusor` subcommands."""
-    from difusor.compliance.catalog import DEFAULT_CATALOG
+    from difusor.inventory import GROUP
 
     audit = commands.add_parser(
         "audit",
@@ -51,7 +51,14 @@ def register(commands: Any) -> argparse.ArgumentParser:
         help="testinfra URLs: ssh://user@host, paramiko://, docker://name, local://",
     )
     audit.add_argument(
-        "--limit", default="difusores", help="inventory group to audit (default: difusores)"
+        "--limit",
+        default=GROUP,
+        help="inventory groups or hosts to audit, comma-separated (default: %(default)s)",
+    )
+    audit.add_argument(
+        "--vault-password-file",
+        type=Path,
+        help="for an inventory with Vault-encrypted files (e.g. group_vars/difusores/vault.yml)",
     )
     audit.add_argument(
         "--format",
@@ -62,7 +69,11 @@ def register(commands: Any) -> argparse.ArgumentParser:
     audit.add_argument("--lang", choices=("es", "en"), default="es", help="report language")
     audit.add_argument("--waivers", type=Path, help="YAML list of {id, justification, by, until}")
     audit.add_argument("-o", "--out", type=Path, help="report directory (default: audit-<UTC>)")
-    audit.add_argument("--catalog", type=Path, default=DEFAULT_CATALOG, help="requirement catalog")
+    audit.add_argument(
+        "--catalog",
+        type=Path,
+        help="requirement catalog (default: the checkout's compliance/oplever-2024.yml)",
+    )
     audit.add_argument("--trusted-vantage", help="probe from here (URL or inventory host)")
     audit.add_argument("--untrusted-vantage", help="probe from here (URL or inventory host)")
     audit.add_argument("--portal-url", help="the portal's public URL (II.C.d)")
@@ -131,10 +142,10 @@ def run_audit(args: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[Path
     from difusor.compliance import runner, verdicts
     from difusor.compliance.report import model, render
 
-    catalog = catalog_mod.load(args.catalog)
+    catalog = catalog_mod.load(args.catalog or catalog_mod.default_catalog())
     waivers = verdicts.load_waivers(args.waivers, catalog) if args.waivers else {}
     if args.inventory:
-        targets = runner.inventory_targets(args.inventory, args.limit)
+        targets = runner.inventory_targets(args.inventory, args.limit, args.vault_password_file)
     else:
         targets = runner.url_targets(args.hosts)
     if args.target_address and len(targets) > 1:
@@ -148,6 +159,7 @@ def run_audit(args: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[Path
         portal_url=args.portal_url,
         target_address=args.target_address,
         extra_args=list(args.pytest_arg),
+        vault_password_file=args.vault_password_file if args.inventory else None,
     )
     say(f"auditing {len(targets)} host(s) against {catalog.path.name} ({catalog.version})")
     show = not args.no_progress and sys.stderr.isatty()

@@ -27,10 +27,6 @@ STATE_KEY = pytest.StashKey["SuiteState"]()
 _CURRENT: SuiteState | None = None  # collect reports carry no config
 
 
-class HostUnreachable(Exception):
-    pass
-
-
 def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
     text = text.rstrip()
     if len(text) <= limit:
@@ -133,7 +129,7 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group.addoption("--results", help="write outcome and evidence of every test to this JSON file")
     group.addoption(
         "--catalog",
-        default=str(catalog_mod.DEFAULT_CATALOG),
+        default=str(catalog_mod.default_catalog()),
         help="requirement catalog (default: compliance/oplever-2024.yml)",
     )
     group.addoption("--progress-file", help="append 'done total' lines as tests finish")

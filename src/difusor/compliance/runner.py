@@ -7,7 +7,6 @@ or whose run breaks, becomes a host-level error in the report instead of a crash
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import threading
@@ -18,10 +17,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from difusor.compliance.catalog import REPO_ROOT
+from difusor import inventory
 from difusor.errors import DifusorError
 
-SUITE = REPO_ROOT / "tests" / "compliance"
 HOST_TIMEOUT_S = 1800
 ProgressFn = Callable[[str, int, int], None]
 
@@ -41,6 +39,7 @@ class SuiteOptions:
     portal_url: str | None = None
     target_address: str | None = None
     extra_args: list[str] = field(default_factory=list)
+    vault_password_file: Path | None = None  # for the inventory (the environment, not args)
 
     def args(self) -> list[str]:
         args = ["--catalog", str(self.catalog)]
@@ -55,50 +54,30 @@ class SuiteOptions:
         return args + list(self.extra_args)
 
 
-def tool_env() -> dict[str, str]:
-    """The environment of the subprocesses: this virtualenv's tools (ansible-inventory) first."""
-    env = dict(os.environ)
-    env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
-    env.setdefault("ANSIBLE_CONFIG", str(REPO_ROOT / "ansible.cfg"))
+def suite_dir() -> Path:
+    """The compliance suite of the checkout (tests/compliance)."""
+    return inventory.find_checkout() / "tests" / "compliance"
+
+
+def tool_env(vault_password_file: Path | None = None) -> dict[str, str]:
+    """The environment of the subprocesses: this virtualenv's tools (ansible-inventory) first,
+    the checkout's ansible.cfg, and the Vault password file for testinfra's Ansible backend."""
+    env = inventory.ansible_env()
     env["PY_COLORS"] = "0"
+    if vault_password_file is not None:
+        env["ANSIBLE_VAULT_PASSWORD_FILE"] = str(Path(vault_password_file).resolve())
     return env
 
 
-def group_hosts(inventory: dict[str, Any], group: str) -> list[str]:
-    """Hosts of a group of `ansible-inventory --list` output, children included, sorted."""
-    hosts = set(inventory.get("_meta", {}).get("hostvars", {})) if group == "all" else set()
-    pending, seen = [group], set()
-    while pending:
-        name = pending.pop()
-        if name in seen:
-            continue
-        seen.add(name)
-        node = inventory.get(name, {})
-        hosts.update(node.get("hosts", []))
-        pending.extend(node.get("children", []))
-    return sorted(hosts)
-
-
-def inventory_targets(inventory: Path, group: str) -> list[Target]:
-    """One ansible:// target per host of the group in the inventory."""
-    command = [
-        str(Path(sys.executable).parent / "ansible-inventory"),
-        "-i",
-        str(inventory),
-        "--list",
-    ]
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=120, env=tool_env(), check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DifusorError(f"cannot read the inventory {inventory}: {exc}") from exc
-    if result.returncode != 0:
-        raise DifusorError(f"cannot read the inventory {inventory}: {result.stderr.strip()}")
-    names = group_hosts(json.loads(result.stdout), group)
+def inventory_targets(
+    path: Path, limit: str, vault_password_file: Path | None = None
+) -> list[Target]:
+    """One ansible:// target per host that `limit` names (comma-separated group or host names)
+    in the inventory, in inventory order."""
+    names = inventory.read(path, vault_password_file=vault_password_file).hosts(limit)
     if not names:
-        raise DifusorError(f"no host in group {group!r} of {inventory} (choose one with --limit)")
-    extra = ("--ansible-inventory", str(inventory))
+        raise DifusorError(f"no host in {limit!r} of {path} (choose a group or hosts with --limit)")
+    extra = ("--ansible-inventory", str(Path(path).resolve()))  # the suite runs in the checkout
     return [Target(name, f"ansible://{name}", extra) for name in names]
 
 
@@ -117,12 +96,12 @@ def url_targets(urls: list[str]) -> list[Target]:
 
 def command(target: Target, options: SuiteOptions, results: Path, progress: Path) -> list[str]:
     return [
-        sys.executable, "-m", "pytest", str(SUITE),
+        sys.executable, "-m", "pytest", str(suite_dir()),
         f"--hosts={target.url}", *target.extra_args,
         "-p", "difusor.compliance.plugin",
         f"--results={results}", f"--progress-file={progress}",
         *options.args(),
-        "--rootdir", str(REPO_ROOT), "-p", "no:cacheprovider", "-o", "addopts=",
+        "--rootdir", str(inventory.find_checkout()), "-p", "no:cacheprovider", "-o", "addopts=",
         "-q", "--no-header", "-rN", "--tb=short",
     ]  # fmt: skip
 
@@ -154,7 +133,8 @@ def run_host(
         with open(log, "w", encoding="utf-8") as out:
             proc = subprocess.run(
                 command(target, options, results, progress_file),
-                stdout=out, stderr=subprocess.STDOUT, cwd=REPO_ROOT, env=tool_env(),
+                stdout=out, stderr=subprocess.STDOUT, cwd=inventory.find_checkout(),
+                env=tool_env(options.vault_password_file),
                 timeout=HOST_TIMEOUT_S, check=False,
             )  # fmt: skip
         returncode: int | None = proc.returncode

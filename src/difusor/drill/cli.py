@@ -7,38 +7,25 @@ inventory, no password, host unreachable, inside the publication window without 
 from __future__ import annotations
 
 import argparse
-import sys
 import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
 from difusor import tools
 from difusor.errors import DifusorError
+from difusor.output import say
 
 EXIT_PASSED, EXIT_FAILED, EXIT_NOT_RUN = 0, 1, 2
 
 
-def say(message: str) -> None:
-    print(f"difusor drill: {message}", file=sys.stderr, flush=True)
-
-
-def read_password(path: Path | None) -> str | None:
-    """--password-file, else RSYNC_PASSWORD, else None (the inventory's is used)."""
-    import os
-
-    if path is not None:
-        try:
-            return path.read_text(encoding="utf-8").strip()
-        except OSError as exc:
-            raise DifusorError(f"cannot read the password file {path}: {exc}") from None
-    return os.environ.get("RSYNC_PASSWORD") or None
-
-
 def cmd_drill(args: argparse.Namespace) -> int:
-    from difusor.drill import inventory, report
+    from difusor import inventory
+    from difusor.drill import report
+    from difusor.drill.inventory import select_hosts
     from difusor.drill.remote import Remote
     from difusor.drill.steps import Drill
     from difusor.package.layout import Settings
+    from difusor.transfer import read_password
     from difusor.web.window import refuse_in_window
 
     tools.require("rsync", "ssh")  # the pushes and the host's shell (exit 2 with the package)
@@ -51,8 +38,8 @@ def cmd_drill(args: argparse.Namespace) -> int:
             "crashes the web container and serves the notice)",
             args.force,
         )
-        data = inventory.read_inventory(args.inventory)
-        hosts = inventory.select_hosts(data, args.limit, read_password(args.password_file))
+        inv = inventory.read(args.inventory, vault_password_file=args.vault_password_file)
+        hosts = select_hosts(inv, args.limit, read_password(args.password_file))
         for host in hosts:
             drill = Drill(host, Remote(host), say, lang=args.lang, timeout_s=args.timeout)
             with tempfile.TemporaryDirectory(prefix="difusor-drill-") as workdir:
@@ -61,7 +48,7 @@ def cmd_drill(args: argparse.Namespace) -> int:
             print(report.render(host_report, args.lang), flush=True)
             print()
     except DifusorError as exc:
-        print(f"difusor drill: error: {exc}", file=sys.stderr)
+        say(f"error: {exc}")
         return EXIT_NOT_RUN
     finally:
         if args.json and reports:
@@ -82,7 +69,9 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "settings restored.",
     )
     parser.add_argument("-i", "--inventory", type=Path, required=True, help="inventory file")
-    parser.add_argument("--limit", help="only this host of group difusores")
+    parser.add_argument(
+        "--limit", help="only these hosts of group difusores (host or group names, comma-separated)"
+    )
     parser.add_argument(
         "--lang", choices=["es", "en"], default="es", help="report language (default: es)"
     )
@@ -98,6 +87,11 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         type=Path,
         help="the rsync password (default: RSYNC_PASSWORD, else the inventory's "
         "rsync_receiver_password)",
+    )
+    parser.add_argument(
+        "--vault-password-file",
+        type=Path,
+        help="for an inventory with Vault-encrypted files (e.g. group_vars/difusores/vault.yml)",
     )
     parser.add_argument(
         "--force",

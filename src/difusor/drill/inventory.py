@@ -1,18 +1,15 @@
-"""How the drill reaches each difusor host: `ansible-inventory --list` read into DrillHost."""
+"""How the drill reaches each difusor host: the inventory's variables (difusor.inventory) read
+into DrillHost."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from difusor.errors import DifusorError
+from difusor.inventory import GROUP, Inventory, is_vaulted, resolve
+from difusor.transfer import DEFAULT_MODULE, DEFAULT_USER
 
-GROUP = "difusores"
 PASSWORD_VAR = "rsync_receiver_password"
 
 
@@ -25,40 +22,23 @@ class DrillHost:
     key: str | None  # ansible_ssh_private_key_file
     ssh_args: str  # ansible_ssh_common_args
     password: str  # the rsync daemon password (module paquetes, user ople)
+    module: str = DEFAULT_MODULE  # rsync_receiver_module
+    rsync_user: str = DEFAULT_USER  # rsync_receiver_auth_user
 
 
-def unwrap(value: Any) -> Any:
-    """ansible-inventory marks values as {"__ansible_unsafe": ...}; give the plain value."""
-    if isinstance(value, dict) and set(value) == {"__ansible_unsafe"}:
-        return value["__ansible_unsafe"]
-    return value
+def host_from_vars(name: str, variables: dict[str, Any], password: str | None = None) -> DrillHost:
+    """A DrillHost from one host's variables (role defaults under the inventory's); `password`
+    (given by the user) wins over the inventory's rsync_receiver_password."""
 
+    def get(key: str, fallback: Any = None) -> Any:
+        return resolve(variables.get(key, fallback), variables)
 
-def group_hosts(data: dict[str, Any], group: str) -> list[str]:
-    """The hosts of a group and of its children, in inventory order."""
-    seen: list[str] = []
-    pending = [group]
-    visited: set[str] = set()
-    while pending:
-        name = pending.pop(0)
-        if name in visited:
-            continue
-        visited.add(name)
-        node = data.get(name) or {}
-        seen += [host for host in node.get("hosts", []) if host not in seen]
-        pending += node.get("children", [])
-    return seen
-
-
-def host_from_vars(name: str, hostvars: dict[str, Any], password: str | None = None) -> DrillHost:
-    """A DrillHost from one host's variables; `password` (given by the user) wins over the
-    inventory's rsync_receiver_password."""
-    variables = {key: unwrap(value) for key, value in hostvars.items()}
-    secret = password if password else variables.get(PASSWORD_VAR)
-    if isinstance(secret, dict) and "__ansible_vault" in secret:
+    secret = password if password else get(PASSWORD_VAR)
+    if is_vaulted(secret):
         raise DifusorError(
-            f"{name}: {PASSWORD_VAR} is encrypted with Ansible Vault; give the password with "
-            "RSYNC_PASSWORD or --password-file"
+            f"{name}: {PASSWORD_VAR} is encrypted inline with Ansible Vault; give the password "
+            "with RSYNC_PASSWORD or --password-file (or keep it in a Vault-encrypted vars file "
+            "and give --vault-password-file)"
         )
     if not secret or not isinstance(secret, str):
         raise DifusorError(
@@ -67,51 +47,37 @@ def host_from_vars(name: str, hostvars: dict[str, Any], password: str | None = N
         )
     if "{{" in secret:
         raise DifusorError(
-            f"{name}: {PASSWORD_VAR} is a template ({secret!r}); give the password with "
-            "RSYNC_PASSWORD or --password-file"
+            f"{name}: {PASSWORD_VAR} is a template ({secret!r}) that cannot be resolved here "
+            "(a Vault-encrypted vars file needs --vault-password-file); or give the password "
+            "with RSYNC_PASSWORD or --password-file"
         )
-    port = variables.get("ansible_port") or variables.get("ansible_ssh_port") or 22
+    port = get("ansible_port") or get("ansible_ssh_port") or 22
     return DrillHost(
         name=name,
-        address=str(variables.get("ansible_host") or name),
-        user=str(variables.get("ansible_user") or "root"),
+        address=str(get("ansible_host") or name),
+        user=str(get("ansible_user") or "root"),
         port=int(port),
-        key=variables.get("ansible_ssh_private_key_file") or None,
-        ssh_args=str(variables.get("ansible_ssh_common_args") or ""),
+        key=get("ansible_ssh_private_key_file") or None,
+        ssh_args=str(get("ansible_ssh_common_args") or ""),
         password=secret,
+        module=str(get("rsync_receiver_module") or DEFAULT_MODULE),
+        rsync_user=str(get("rsync_receiver_auth_user") or DEFAULT_USER),
     )
 
 
-def select_hosts(
-    data: dict[str, Any], limit: str | None, password: str | None = None
-) -> list[DrillHost]:
-    """The difusores hosts (or the one named by --limit) with what the drill needs."""
-    names = group_hosts(data, GROUP)
+def select_hosts(inv: Inventory, limit: str | None, password: str | None = None) -> list[DrillHost]:
+    """The hosts of group difusores (or those --limit names among them) with what the drill
+    needs."""
+    names = inv.group_hosts(GROUP)
     if limit:
-        if limit not in names:
+        chosen = inv.hosts(limit)
+        outside = [name for name in chosen if name not in names] or ([] if chosen else [limit])
+        if outside:
             shown = ", ".join(names) or "none"
-            raise DifusorError(f"--limit {limit}: not a host of group {GROUP} (hosts: {shown})")
-        names = [limit]
+            raise DifusorError(
+                f"--limit {', '.join(outside)}: not a host of group {GROUP} (hosts: {shown})"
+            )
+        names = chosen
     if not names:
         raise DifusorError(f"the inventory has no host in group {GROUP}")
-    hostvars = data.get("_meta", {}).get("hostvars", {})
-    return [host_from_vars(name, hostvars.get(name, {}), password) for name in names]
-
-
-def read_inventory(inventory: Path) -> dict[str, Any]:
-    """`ansible-inventory --list` of this virtualenv (group and host variables merged)."""
-    if not Path(inventory).exists():
-        raise DifusorError(f"inventory {inventory} does not exist")
-    tool = Path(sys.executable).with_name("ansible-inventory")
-    command = [str(tool) if tool.exists() else "ansible-inventory", "--list", "-i", str(inventory)]
-    env = {**os.environ, "ANSIBLE_INVENTORY_UNPARSED_WARNING": "false"}
-    try:
-        result = subprocess.run(
-            command, capture_output=True, text=True, timeout=120, env=env, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise DifusorError(f"cannot run ansible-inventory ({exc}): run `make setup`") from None
-    if result.returncode != 0:
-        detail = " ".join(result.stderr.strip().splitlines()[-3:])
-        raise DifusorError(f"ansible-inventory could not read {inventory}: {detail}")
-    return json.loads(result.stdout)
+    return [host_from_vars(name, inv.variables(name), password) for name in names]

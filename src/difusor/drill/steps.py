@@ -19,8 +19,9 @@ from difusor.drill.report import ACTIONS, VERDICT, HostReport
 from difusor.drill.web import Page, fetch, wait_until
 from difusor.errors import DifusorError
 from difusor.package.layout import Settings, cut_id, parse_cut_id, sidecar_path
-from difusor.simulator import Target, push_files
+from difusor.transfer import Target, push_files
 
+# The drill's steps, in the order they run (numbered from 1 in the report).
 STEPS = ("first_cut", "second_cut", "corrupt_cut", "replayed_cut", "crash", "gap")
 POLL_S = 0.5
 AFTER_REJECTION_POLLS = 3  # keep looking at the site a little after the rejection
@@ -56,7 +57,7 @@ class Drill:
         """Push the archive, then its sidecar (which completes the package); '' when it worked."""
         ok, detail = self.push(
             [archive, sidecar_path(archive, self.settings)],
-            Target(self.host.address),
+            Target(self.host.address, self.host.module, self.host.rsync_user),
             self.host.password,
         )
         return "" if ok else detail
@@ -191,7 +192,7 @@ class Drill:
     # --- the whole sequence ---------------------------------------------------------------
 
     def run(self, workdir: Path, now: datetime | None = None) -> HostReport:
-        """Check the host, plan the cuts, run the six steps, clean up."""
+        """Check the host, plan the cuts, run the STEPS, clean up."""
         remote = self.remote
         remote.check_reachable()
         if remote.notice_active():
@@ -211,55 +212,49 @@ class Drill:
         values: dict[str, Any] = {**ids, "timeout": round(self.timeout_s)}
         archives = self.make_packages(plan, workdir)
         results: list[StepResult] = []
-        actions: list[tuple[int, str, Callable[[], StepResult]]] = [
-            (
-                1,
-                "first_cut",
-                lambda: self.push_live(1, "first_cut", archives["first"], ids["first"], values),
+        actions: dict[str, Callable[[int], StepResult]] = {
+            "first_cut": lambda number: self.push_live(
+                number, "first_cut", archives["first"], ids["first"], values
             ),
-            (2, "second_cut", lambda: self.second(archives["second"], ids["second"], values)),
-            (
-                3,
+            "second_cut": lambda number: self.second(
+                number, archives["second"], ids["second"], values
+            ),
+            "corrupt_cut": lambda number: self.push_rejected(
+                number,
                 "corrupt_cut",
-                lambda: self.push_rejected(
-                    3, "corrupt_cut", archives["corrupt"], "sidecar-mismatch", ids["second"], values
-                ),
+                archives["corrupt"],
+                "sidecar-mismatch",
+                ids["second"],
+                values,
             ),
-            (
-                4,
-                "replayed_cut",
-                lambda: self.push_rejected(
-                    4, "replayed_cut", archives["first"], "replayed-cut", ids["second"], values
-                ),
+            "replayed_cut": lambda number: self.push_rejected(
+                number, "replayed_cut", archives["first"], "replayed-cut", ids["second"], values
             ),
-            (5, "crash", lambda: self.crash(5, ids["second"], values)),
-            (6, "gap", lambda: self.gap(6, plan, archives["fresh"], values)),
-        ]
+            "crash": lambda number: self.crash(number, ids["second"], values),
+            "gap": lambda number: self.gap(number, plan, archives["fresh"], values),
+        }
         started = (
             datetime.now(timezone.utc).astimezone(self.settings.tz).isoformat(timespec="seconds")
         )
         cleanup: tuple[Fact, ...] = ()
         try:
-            for number, key, action in actions:
-                self.say(
-                    f"[{self.host.name}] {number}/6 " + ACTIONS[self.lang][key].format(**values)
-                )
+            for number, key in enumerate(STEPS, start=1):
+                step = f"[{self.host.name}] {number}/{len(STEPS)}"
+                self.say(f"{step} " + ACTIONS[self.lang][key].format(**values))
                 try:
-                    result = action()
+                    result = actions[key](number)
                 except RemoteError as exc:
                     result = evaluate.failed(number, key, str(exc), values)
                 results.append(result)
                 times = ", ".join(f"{timing.seconds:.1f} s" for timing in result.timings)
                 verdict = VERDICT[self.lang][0 if result.passed else 1]
-                self.say(
-                    f"[{self.host.name}] {number}/6 {verdict}" + (f" ({times})" if times else "")
-                )
+                self.say(f"{step} {verdict}" + (f" ({times})" if times else ""))
         finally:
             cleanup = self.cleanup(plan)
         return HostReport(self.host.name, self.host.address, started, ids, tuple(results), cleanup)
 
-    def second(self, archive: Path, cut: str, values: dict) -> StepResult:
-        result = self.push_live(2, "second_cut", archive, cut, values)
+    def second(self, number: int, archive: Path, cut: str, values: dict) -> StepResult:
+        result = self.push_live(number, "second_cut", archive, cut, values)
         with zipfile.ZipFile(archive) as package:
             expected = package.read("index.html")
         return evaluate.same_bytes(result, expected, self.page())

@@ -2,33 +2,15 @@
 
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
-import sys
 from pathlib import Path
 
 from difusor import tools
 from difusor.errors import DifusorError
+from difusor.inventory import ansible_env, ansible_program, find_checkout
 
 PLAYBOOK = Path("playbooks") / "collect.yml"
-
-
-def find_playbook(start: Path | None = None) -> Path:
-    """playbooks/collect.yml of the checkout this package runs from, or of the working dir."""
-    here = Path(__file__).resolve()
-    for base in [*(here.parents[i] for i in range(2, 4)), start or Path.cwd()]:
-        if (base / PLAYBOOK).is_file():
-            return base / PLAYBOOK
-    raise DifusorError(f"cannot find {PLAYBOOK}: run from the difusor checkout")
-
-
-def ansible_playbook() -> str:
-    beside = Path(sys.executable).parent / "ansible-playbook"
-    found = str(beside) if beside.exists() else shutil.which("ansible-playbook")
-    if not found:
-        raise DifusorError("ansible-playbook not found: install the pinned tools (make setup)")
-    return found
 
 
 def collect(inventory: Path, dest: Path, limit: str | None = None) -> Path:
@@ -40,23 +22,23 @@ def collect(inventory: Path, dest: Path, limit: str | None = None) -> Path:
     if not inventory.exists():
         raise DifusorError(f"inventory {inventory} not found")
     tools.require("ssh")  # Ansible reaches the hosts over SSH
-    playbook = find_playbook()
+    checkout = find_checkout()
+    playbook = checkout / PLAYBOOK
     dest = dest.resolve()
     if dest.exists():
         shutil.rmtree(dest)
     dest.mkdir(parents=True)
     command = [
-        ansible_playbook(),
+        ansible_program("ansible-playbook"),
         "-i",
-        str(inventory),
+        str(inventory.resolve()),  # the playbook runs in the checkout
         str(playbook),
         "-e",
         f"collect_dest={dest}",
     ]
     if limit:
         command += ["--limit", limit]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(playbook.parent.parent / "ansible.cfg")}
-    done = subprocess.run(command, cwd=playbook.parent.parent, env=env, check=False)
+    done = subprocess.run(command, cwd=checkout, env=ansible_env(checkout), check=False)
     if done.returncode != 0:
         raise DifusorError(
             f"collecting from {inventory} failed (ansible-playbook exit {done.returncode}); "

@@ -22,7 +22,6 @@ from difusor.web.settings import (
 )
 from difusor.web.window import refuse_in_window
 
-PROJECT_DIR = Path(__file__).resolve().parents[3]
 # journald priorities for the watchdog's line (sd-daemon prefixes)
 PRIORITY = {"warning": "<4>", "critical": "<2>", "incident": "<2>"}
 
@@ -64,12 +63,15 @@ def cmd_notice(args: argparse.Namespace) -> int:
 
 
 def _notice_playbook(args: argparse.Namespace) -> int:
+    from difusor.inventory import ansible_env, ansible_program, find_checkout
+
     tools.require("ssh")  # Ansible reaches the hosts over SSH
+    checkout = find_checkout()
     command = [
-        str(Path(sys.executable).with_name("ansible-playbook")),
+        ansible_program("ansible-playbook"),
         "-i",
-        str(args.inventory),
-        str(PROJECT_DIR / "playbooks" / "notice.yml"),
+        str(args.inventory.resolve()),
+        str(checkout / "playbooks" / "notice.yml"),
         "-e",
         f"notice_state={args.action}",
         "-e",
@@ -79,7 +81,7 @@ def _notice_playbook(args: argparse.Namespace) -> int:
         command += ["-e", "difusor_force_in_window=true"]
     if args.limit:
         command += ["--limit", args.limit]
-    return subprocess.run(command, check=False, cwd=PROJECT_DIR).returncode
+    return subprocess.run(command, check=False, cwd=checkout, env=ansible_env(checkout)).returncode
 
 
 def cmd_web(args: argparse.Namespace) -> int:
