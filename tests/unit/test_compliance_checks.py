@@ -247,24 +247,14 @@ def test_publish_age_only_judged_in_the_window():
 
 
 def test_access_log_lines():
+    """The parser is the statistics' one: tests/unit/test_access_log.py."""
     assert checks.check_access_log(fixture("access-log-combined.txt").splitlines()).ok
+    assert checks.check_access_log(fixture("access-log-json.txt").splitlines()).ok
     assert checks.check_access_log([]).status == "fail"
-    assert checks.check_access_log(["garbage"]).status == "fail"
-    entry = checks.parse_access_log_line(fixture("access-log-combined.txt").splitlines()[1])
-    assert entry["request"].startswith("GET /assets/data/resumen.json")
-
-
-def test_access_log_json_lines_of_the_web_role():
-    lines = fixture("access-log-json.txt").splitlines()
-    assert checks.check_access_log(lines).ok
-    entry = checks.parse_access_log_line(lines[1])
-    assert entry == {
-        "remote_addr": "203.0.113.10",
-        "time": "2024-06-02T20:15:04-06:00",
-        "request": "/assets/data/resumen.json",
-        "user_agent": "Mozilla/5.0 (X11; Linux x86_64)",
-    }
-    assert checks.parse_access_log_line("[1, 2]") is None
+    assert checks.check_access_log(["", "  "]).summary == "no access log lines found"
+    check = checks.check_access_log(["garbage"])
+    assert check.status == "fail"
+    assert check.measured == {"lines_read": 1, "parsed": 0, "malformed": 1, "complete": 0}
 
 
 def test_web_protection_needs_limits_and_web_jails():

@@ -30,6 +30,7 @@ from datetime import datetime
 from typing import Any
 
 from difusor.compliance.messages import check_text
+from difusor.stats.logs import TimeParser, parse_line
 
 PASS, FAIL, MANUAL, NOT_APPLICABLE = "pass", "fail", "manual", "na"
 
@@ -583,35 +584,6 @@ def check_publish_age(
     return _verdict(age_min <= limit, summary, measured)
 
 
-def parse_access_log_line(line: str) -> dict[str, str] | None:
-    """One line of an access log in combined format (or JSON): client, time, path, agent."""
-    line = line.strip()
-    if line.startswith("{"):
-        try:
-            data = json.loads(line)
-        except ValueError:
-            return None
-        if not isinstance(data, dict):
-            return None
-
-        def first(*keys: str) -> str:
-            return next((str(data[key]) for key in keys if data.get(key) not in (None, "")), "")
-
-        # nginx variable names (role prep_web's JSON format) or short ones
-        return {
-            "remote_addr": first("remote_addr", "client"),
-            "time": first("time_iso8601", "time"),
-            "request": first("request_uri", "request", "path"),
-            "user_agent": first("http_user_agent", "user_agent"),
-        }
-    match = re.match(
-        r'(?P<remote_addr>\S+) \S+ \S+ \[(?P<time>[^\]]+)\] "(?P<request>[^"]*)" \d{3} \S+'
-        r'(?: "[^"]*" "(?P<user_agent>[^"]*)")?',
-        line,
-    )
-    return {k: v or "" for k, v in match.groupdict().items()} if match else None
-
-
 def check_web_protection(nginx_config: str, fail2ban_status: str) -> Check:
     """DDoS/WAF basics of our own (II.C.e): request and connection limits per client in the
     effective nginx configuration (`nginx -T`) and fail2ban jails watching the web log."""
@@ -635,15 +607,33 @@ def check_web_protection(nginx_config: str, fail2ban_status: str) -> Check:
 
 
 def check_access_log(lines: list[str]) -> Check:
-    """Access log lines carry client, time, page and agent: visitors, pages, list, time on site."""
-    parsed = [entry for entry in (parse_access_log_line(line) for line in lines) if entry]
-    complete = [e for e in parsed if e["remote_addr"] and e["time"] and e["request"]]
-    measured = {"lines_read": len(lines), "parsed": len(parsed), "complete": len(complete)}
-    if not lines:
+    """Access log lines carry client, time, page and agent: visitors, pages, list, time on site.
+
+    Read by the parser of `difusor stats` (difusor.stats.logs.parse_line): a line that the
+    statistics would count as malformed fails the check, so that the audit never passes a log
+    whose visits the memoria cannot count."""
+    parse_time = TimeParser()
+    read = [line for line in lines if line.strip()]
+    parsed = [parse_line(line, parse_time) for line in read]
+    wellformed = [request for request in parsed if request is not None]
+    complete = [request for request in wellformed if request.ip and request.uri]
+    measured = {
+        "lines_read": len(read),
+        "parsed": len(wellformed),
+        "malformed": len(read) - len(wellformed),
+        "complete": len(complete),
+    }
+    if not read:
         return Check(FAIL, msg("log_none"), measured)
+    if len(wellformed) < len(read):
+        return Check(
+            FAIL,
+            msg("log_malformed", malformed=len(read) - len(wellformed), lines=len(read)),
+            measured,
+        )
     if not complete:
         return Check(FAIL, msg("log_incomplete"), measured)
-    return Check(PASS, msg("log_ok", complete=len(complete), lines=len(lines)), measured)
+    return Check(PASS, msg("log_ok", complete=len(complete), lines=len(read)), measured)
 
 
 # --- the publisher at work (I.H, V.ii.2): what happens, not only what is configured ----------

@@ -322,6 +322,14 @@ CHECK_TEXTS: dict[str, dict[str, str]] = {
         "es": "no hay líneas en el registro de accesos",
         "en": "no access log lines found",
     },
+    "log_malformed": {
+        "es": "{malformed} de {lines} líneas revisadas no están en un formato que lean las "
+        "estadísticas (JSON como lo escribe el rol prep_web, o el formato combinado): "
+        "`difusor stats` las contaría como mal formadas",
+        "en": "{malformed} of {lines} sampled lines are in no format the statistics read (JSON "
+        "as role prep_web writes it, or the combined format): `difusor stats` would count them "
+        "as malformed",
+    },
     "log_incomplete": {
         "es": "las líneas del registro de accesos no tienen cliente, hora o petición",
         "en": "access log lines lack client, time or request",

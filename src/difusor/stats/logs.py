@@ -1,15 +1,22 @@
-"""Reading the web container's JSON access logs, streaming, plain or gzip-rotated.
+"""Reading the web container's access logs, streaming, plain or gzip-rotated: the one parser of
+an access-log line, for `difusor stats` and the memoria as for the audit (I.E.a-d).
 
-One JSON object per line with the keys named after nginx variables: `time_iso8601`,
-`remote_addr`, `request_method`, `request_uri`, `status`, `body_bytes_sent`, `http_referer`,
-`http_user_agent`, `request_time`. Extra keys are ignored, "" and "-" mean empty. A line that is
-not such an object (not JSON, no `time_iso8601` or `status`, a time without offset, a status that
-is not a number) is malformed: counted and skipped.
+A line is either
+- one JSON object with the keys named after nginx variables, as role prep_web writes it:
+  `time_iso8601`, `remote_addr`, `request_method`, `request_uri`, `status`, `body_bytes_sent`,
+  `http_referer`, `http_user_agent`, `request_time`; extra keys are ignored, "" and "-" mean
+  empty; or
+- nginx's and Apache's combined format, `$remote_addr - $remote_user [$time_local] "$request"
+  $status $body_bytes_sent "$http_referer" "$http_user_agent"` (referer and agent optional), as
+  a stock web server writes it.
+Anything else (not JSON, no `time_iso8601` or `status`, a time without offset, a status that is
+not a number, a line in neither format) is malformed: counted and skipped.
 """
 
 from __future__ import annotations
 
 import heapq
+import re
 import sys
 import zlib
 from collections.abc import Iterable, Iterator
@@ -26,6 +33,19 @@ except ImportError:  # pragma: no cover - exercised on hosts without orjson
 
 GZIP_MAGIC = b"\x1f\x8b"
 CHUNK = 1 << 20
+MONTHS = {
+    name: f"{number:02d}"
+    for number, name in enumerate(
+        ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"), 1
+    )
+}
+# The combined format; $time_local is "02/Jun/2024:20:15:03 -0600" (English month names).
+COMBINED = re.compile(
+    r"(?P<ip>\S+) \S+ \S+ \[(?P<day>\d{2})/(?P<month>[A-Z][a-z]{2})/(?P<year>\d{4})"
+    r":(?P<clock>\d{2}:\d{2}:\d{2}) (?P<sign>[+-])(?P<hours>\d{2})(?P<minutes>\d{2})\] "
+    r'"(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) \S+(?: "(?:[^"\\]|\\.)*"'
+    r' "(?P<agent>(?:[^"\\]|\\.)*)")?\s*$'
+)
 
 
 class Request(NamedTuple):
@@ -92,25 +112,55 @@ class TimeParser:
         return int(moment.timestamp())
 
 
-def parse_lines(lines: Iterable[bytes], parse_time: TimeParser) -> Iterator[Request | None]:
+def _empty(value: object) -> str:
+    return "" if value in (None, "-") else str(value)
+
+
+def _combined(line: bytes | str, parse_time: TimeParser) -> Request | None:
+    text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+    match = COMBINED.match(text.strip())
+    if match is None or match["month"] not in MONTHS:
+        return None
+    when = (
+        f"{match['year']}-{MONTHS[match['month']]}-{match['day']}T{match['clock']}"
+        f"{match['sign']}{match['hours']}:{match['minutes']}"
+    )
+    method, _, rest = match["request"].partition(" ")
+    uri = rest.rpartition(" HTTP/")[0] if " HTTP/" in rest else rest
+    return Request(
+        parse_time(when),
+        _empty(match["ip"]),
+        method if uri else "",  # "-" or a garbled request line: neither method nor page
+        uri,
+        int(match["status"]),
+        _empty(match["agent"]),
+    )
+
+
+def parse_line(line: bytes | str, parse_time: TimeParser) -> Request | None:
+    """One access-log line (JSON or combined format, see above), or None when it is malformed."""
+    try:
+        if line.lstrip()[:1] not in (b"{", "{"):
+            return _combined(line, parse_time)
+        entry = _loads(line)
+        get = entry.get
+        return Request(
+            parse_time(entry["time_iso8601"]),
+            _empty(get("remote_addr")),
+            _empty(get("request_method")),
+            _empty(get("request_uri")),
+            int(entry["status"]),
+            _empty(get("http_user_agent")),
+        )
+    except (ValueError, KeyError, TypeError, AttributeError):
+        return None
+
+
+def parse_lines(lines: Iterable[bytes | str], parse_time: TimeParser) -> Iterator[Request | None]:
     """One Request per line, or None for a malformed line (blank lines are skipped)."""
     for line in lines:
-        if not line.strip():
-            continue
-        try:
-            entry = _loads(line)
-            get = entry.get
-            agent = get("http_user_agent") or ""
-            yield Request(
-                parse_time(entry["time_iso8601"]),
-                get("remote_addr") or "",
-                get("request_method") or "",
-                get("request_uri") or "",
-                int(entry["status"]),
-                "" if agent == "-" else str(agent),
-            )
-        except (ValueError, KeyError, TypeError, AttributeError):
-            yield None
+        if line.strip():
+            yield parse_line(line, parse_time)
 
 
 def first_epoch(path: Path, limit: int = 1000) -> int | None:
