@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import subprocess
 import time
 from collections.abc import Callable
 from pathlib import Path
 
 from difusor.errors import DifusorError
+from difusor.output import say
 from difusor.system import ensure_commands, has_systemd, is_root, run
 
 DOCKERD_LOG = Path("/var/log/difusor-dockerd.log")
@@ -59,3 +61,19 @@ def ensure_engine(say: Callable[[str], None] = print) -> None:
         f"the Docker engine did not answer within {START_TIMEOUT_S} s; see {DOCKERD_LOG} "
         "or `journalctl -u docker`"
     )
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def cmd_engine(args: argparse.Namespace) -> int:
+    ensure_engine(say)
+    say("the Docker engine answers")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`difusor engine`."""
+    parser = commands.add_parser("engine", help="make sure a Docker engine answers (start one)")
+    parser.set_defaults(func=cmd_engine)
+    return parser

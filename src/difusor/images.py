@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import json
 import os
@@ -15,8 +16,9 @@ from pathlib import Path
 
 import yaml
 
-from difusor import keyring, mirror
+from difusor import engine, keyring, mirror
 from difusor.errors import DifusorError
+from difusor.output import say
 from difusor.system import ensure_commands, run
 
 # Bump when the build procedure below changes in a way that changes the images.
@@ -252,3 +254,67 @@ def _docker_build(recipe: Recipe, instructions: list[str], wanted: str) -> None:
             env=env,
             timeout=1800,
         )
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def cmd_images(args: argparse.Namespace) -> int:
+    recipes = load_recipes()
+    if args.action == "list":
+        for recipe in recipes.values():
+            wanted = digest(recipe, recipes)
+            built = built_digest(recipe.tag)
+            state = "up to date" if built == wanted else ("outdated" if built else "not built")
+            print(f"{recipe.tag:28} {wanted}  {state}")
+        return 0
+    engine.ensure_engine(say)
+    if args.action == "facts":
+        return images_facts(args)
+    for name in args.names or DEFAULT_IMAGES:
+        ensure_image(name, recipes, say)
+    return 0
+
+
+def images_facts(args: argparse.Namespace) -> int:
+    from difusor import target_facts
+
+    facts, skipped = target_facts.gather(args.names, build=not args.no_build, say=say)
+    for name in skipped:
+        say(f"skipped {name}: not built, or outdated (difusor images build {name})")
+    if not facts:
+        raise DifusorError("no image to read: build them first (difusor images build)")
+    command = "difusor images facts" + (f" --output {args.output}" if args.output else "")
+    text = target_facts.render_markdown(facts, command)
+    if args.output:
+        args.output.write_text(text, encoding="utf-8")
+        say(f"wrote {args.output} ({len(facts)} targets)")
+    else:
+        print(text, end="")
+    return 1 if skipped else 0
+
+
+def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`difusor images build|list|facts`."""
+    parser = commands.add_parser(
+        "images",
+        help="build or list the local base images; facts: what each target brings (a Markdown "
+        "table of package versions read from the built images, docs/targets.md)",
+    )
+    parser.add_argument("action", choices=["build", "list", "facts"])
+    parser.add_argument(
+        "names",
+        nargs="*",
+        help="recipes to build or read (default: build: the default set; facts: every systemd "
+        "host built from an archive)",
+        default=None,
+    )
+    parser.add_argument("--output", type=Path, help="facts: write the table here (else stdout)")
+    parser.add_argument(
+        "--no-build",
+        action="store_true",
+        help="facts: skip the images that are not built and up to date (exit 1) instead of "
+        "building them",
+    )
+    parser.set_defaults(func=cmd_images)
+    return parser

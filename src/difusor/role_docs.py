@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -10,6 +11,7 @@ from typing import Any
 import yaml
 
 from difusor.errors import DifusorError
+from difusor.output import say
 
 ANSIBLE_CODE = re.compile(r"\bC\(([^()]*)\)")
 SPEC = Path("meta/argument_specs.yml")
@@ -110,3 +112,38 @@ def write_role_readmes(roles_dir: Path, check: bool) -> list[Path]:
             if not check:
                 readme.write_text(text, encoding="utf-8")
     return stale
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def cmd_docs(args: argparse.Namespace) -> int:
+    readmes = write_role_readmes(args.roles_dir, check=args.check)
+    command = "difusor docs roles" + (
+        "" if args.roles_dir == Path("roles") else f" --roles-dir {args.roles_dir}"
+    )
+    for readme in readmes:
+        if args.check:
+            state = "out of date" if readme.exists() else "missing"
+            say(f"{readme} is {state}; run `{command}` and commit the result")
+        else:
+            say(f"wrote {readme}")
+    if not readmes:
+        say(f"the role READMEs in {args.roles_dir} are up to date")
+    return 1 if args.check and readmes else 0
+
+
+def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`difusor docs roles`."""
+    parser = commands.add_parser(
+        "docs", help="generate the role READMEs from meta/argument_specs.yml"
+    )
+    parser.add_argument("what", choices=["roles"])
+    parser.add_argument(
+        "--roles-dir", type=Path, default=Path("roles"), help="(default: %(default)s)"
+    )
+    parser.add_argument(
+        "--check", action="store_true", help="write nothing; exit 1 if a README is stale"
+    )
+    parser.set_defaults(func=cmd_docs)
+    return parser

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import argparse
 import ipaddress
 import json
 import os
@@ -13,9 +14,10 @@ from pathlib import Path
 
 import yaml
 
-from difusor import images
+from difusor import engine, images
 from difusor.errors import DifusorError
 from difusor.inventory import GROUP
+from difusor.output import say
 from difusor.system import ensure_commands, run
 
 LABEL = "io.difusor.sandbox"
@@ -403,3 +405,88 @@ def write_inventory(hosts: list[Host], key: Path, controller_address: str, path:
 
 def as_json(hosts: list[Host]) -> str:
     return json.dumps([asdict(h) for h in hosts], indent=2)
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def cmd_sandbox(args: argparse.Namespace) -> int:
+    if args.action == "down":
+        engine.ensure_engine(say)
+        removed = down(None if args.all else args.name)
+        say(
+            f"removed {len(removed)} containers and networks"
+            + ("" if args.all else f" of sandbox {args.name}")
+        )
+        if args.inventory and not args.all:
+            args.inventory.unlink(missing_ok=True)
+        return 0
+    if args.action == "ntp":
+        engine.ensure_engine(say)
+        address = ntp_server(args.name, say)
+        say(f"NTP server of sandbox {args.name} at {address} (UDP 123)")
+        if args.vars_out:
+            args.vars_out.parent.mkdir(parents=True, exist_ok=True)
+            args.vars_out.write_text(ntp_vars(address), encoding="utf-8")
+            say(f"role ntp's time sources written to {args.vars_out}")
+        print(address)
+        return 0
+    if args.action == "status":
+        hosts = status(args.name)
+    else:
+        engine.ensure_engine(say)
+        platforms = parse_platforms(args.platforms) if args.platforms else default_platforms()
+        state_dir = args.state_dir or Path(".difusor") / args.name
+        hosts = up(args.name, platforms, state_dir, say)
+        if args.inventory:
+            gateway = network_gateway(args.name)
+            write_inventory(hosts, state_dir / "id_ed25519", gateway, args.inventory)
+            say(f"inventory written to {args.inventory}")
+    if args.json:
+        print(as_json(hosts))
+    elif not hosts:
+        print(f"sandbox {args.name}: no hosts")
+    else:
+        for host in hosts:
+            print(
+                f"{host.name:20} {host.state:9} {host.address:16} {host.image:12} "
+                f"{','.join(host.groups)}"
+            )
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`difusor sandbox up|down|status|ntp`."""
+    parser = commands.add_parser("sandbox", help="local systemd hosts for the demo and for tests")
+    parser.add_argument(
+        "action",
+        choices=["up", "down", "status", "ntp"],
+        help="ntp: start the sandbox's NTP server (chrony in a client container, never setting "
+        "the clock) and print its address",
+    )
+    parser.add_argument(
+        "--name",
+        default=DEFAULT_NAME,
+        help="sandbox name, prefix of its containers (default: %(default)s)",
+    )
+    parser.add_argument(
+        "--platforms",
+        help="JSON/YAML list or YAML file of {name, image, groups}; "
+        f"default: one host 'prep-sandbox' in group '{GROUP}' "
+        f"(image from DIFUSOR_SANDBOX_IMAGE, default {DEFAULT_IMAGE})",
+    )
+    parser.add_argument(
+        "--state-dir", type=Path, help="where the SSH key is kept (default: .difusor/NAME)"
+    )
+    parser.add_argument(
+        "--inventory", type=Path, help="write an Ansible inventory here (up); remove it (down)"
+    )
+    parser.add_argument("--all", action="store_true", help="down: every sandbox, not only --name")
+    parser.add_argument(
+        "--vars-out",
+        type=Path,
+        help="ntp: write role ntp's variables (ntp_servers: this server only) to this file",
+    )
+    parser.add_argument("--json", action="store_true", help="print the hosts as JSON")
+    parser.set_defaults(func=cmd_sandbox)
+    return parser

@@ -9,11 +9,13 @@ a traceback. The tools of the virtualenv (ansible-playbook, ansible-inventory, p
 
 from __future__ import annotations
 
+import argparse
 import shutil
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from difusor.errors import DifusorError
+from difusor.output import say
 
 
 @dataclass(frozen=True)
@@ -84,3 +86,42 @@ def require(*names: str) -> None:
     """Raise MissingProgram unless every program is on PATH (call it before running any)."""
     if absent := missing(names):
         raise MissingProgram(absent)
+
+
+# --- CLI -------------------------------------------------------------------------------------
+
+
+def cmd_tools(args: argparse.Namespace) -> int:
+    absent = missing(PROGRAMS)
+    if args.action == "install" and absent:
+        from difusor.system import ensure_commands
+
+        packages = sorted({package_of(name) for name in absent})
+        say(f"installing {' '.join(packages)} (for {', '.join(absent)})")
+        ensure_commands(absent, "make setup")
+        absent = []
+    if args.action == "check":
+        for program in PROGRAMS.values():
+            state = "missing" if program.name in absent else "ok"
+            print(f"{program.name:12} {state:8} {program.package:15} {program.used_by}")
+    if absent:
+        raise MissingProgram(absent)
+    say("every program the controller's commands run is installed")
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
+    """`difusor tools check|install`."""
+    parser = commands.add_parser(
+        "tools",
+        help="the programs the controller's commands run (rsync, ssh, docker, ...): "
+        "check them, or install the missing ones (make setup)",
+    )
+    parser.add_argument(
+        "action",
+        choices=["check", "install"],
+        help="check: list them, exit 2 when one is missing; install: apt-get install the "
+        "missing ones (as root)",
+    )
+    parser.set_defaults(func=cmd_tools)
+    return parser

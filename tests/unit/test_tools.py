@@ -112,7 +112,7 @@ def test_other_file_errors_are_not_hidden(monkeypatch):
     def broken(args):
         raise FileNotFoundError(2, "No such file or directory", "/nowhere/results.zip")
 
-    monkeypatch.setattr("difusor.cli.cmd_engine", broken)
+    monkeypatch.setattr("difusor.engine.cmd_engine", broken)
     with pytest.raises(FileNotFoundError):
         main(["engine"])
 
