@@ -217,6 +217,7 @@ def test_watchdog_serves_the_notice_after_three_missed_periods(
     live, target, untrusted, target_address, auto_notice
 ):
     """A cut 50 minutes old (the call's 45 minutes plus the 5-minute grace) is an incident."""
+    target.check_output("systemctl start difusor-watchdog.service")  # the level before: not one
     old = publish_on_target(target, NOW - timedelta(minutes=50), "/root/old-cut")
     target.check_output("systemctl start difusor-watchdog.service")
     assert notice_shown(untrusted, target_address)
@@ -225,7 +226,7 @@ def test_watchdog_serves_the_notice_after_three_missed_periods(
     journal = target.check_output(f"tail -3 {SITE}/journal.jsonl")
     assert '"event": "stale_incident"' in journal and '"by": "watchdog"' in journal
     # A fresh cut arrives: the watchdog lifts its own notice.
-    fresh = publish_on_target(target, NOW + timedelta(hours=2), "/root/fresh-cut")
+    fresh = publish_on_target(target, NOW, "/root/fresh-cut")
     target.check_output("systemctl start difusor-watchdog.service")
     assert live_cut_shown(untrusted, target_address, fresh)
     journal = target.check_output(f"tail -2 {SITE}/journal.jsonl")
