@@ -28,6 +28,8 @@ from difusor.package import generate
 
 TZ = ZoneInfo("America/Mexico_City")
 NOW = datetime.now(TZ).replace(second=0, microsecond=0)
+# Newer than the cuts of the tests before (test_pipeline's are an hour old), not from the future.
+LIVE_CUT = NOW - timedelta(minutes=20)
 WEB = "/srv/prep/web"
 LIB = "PYTHONPATH=/opt/difusor/lib python3 -m difusor.cli"
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
@@ -42,7 +44,7 @@ def notice_shown(client, address) -> bool:
 def live(tmp_path_factory, target, trusted, untrusted, target_address):
     """A cut pushed by the electoral body's side (newer than the pipeline tests' cuts), live."""
     out = tmp_path_factory.mktemp(f"web-{target.backend.host}")
-    package = generate(NOW + timedelta(hours=1), out, rows=80)
+    package = generate(LIVE_CUT, out, rows=80)
     assert rsync_daemon(trusted, copy_package(trusted, package), target_address).rc == 0
     assert wait_for(lambda: live_cut_shown(untrusted, target_address, ident(package)), 30)
     return package
@@ -54,7 +56,7 @@ def test_https_from_both_sides_shows_the_live_cut(request, live, target_address,
     page = served(client, target_address, "")
     assert page.rc == 0, page.stderr
     assert f'data-corte="{ident(live)}"' in page.stdout
-    shown = (NOW + timedelta(hours=1)).strftime("%d/%m/%Y %H:%M")
+    shown = LIVE_CUT.strftime("%d/%m/%Y %H:%M")
     assert f">{shown} (UTC-6)</time>" in page.stdout, "the cut's date and time (I.H)"
     redirect = client.check_output(
         f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' http://{target_address}/x"
@@ -217,7 +219,7 @@ def test_watchdog_serves_the_notice_after_three_missed_periods(
     live, target, untrusted, target_address, auto_notice
 ):
     """A cut 50 minutes old (the call's 45 minutes plus the 5-minute grace) is an incident."""
-    target.check_output("systemctl start difusor-watchdog.service")  # the level before: not one
+    target.check_output("systemctl start difusor-watchdog.service")  # settle the level first
     old = publish_on_target(target, NOW - timedelta(minutes=50), "/root/old-cut")
     target.check_output("systemctl start difusor-watchdog.service")
     assert notice_shown(untrusted, target_address)
@@ -225,7 +227,8 @@ def test_watchdog_serves_the_notice_after_three_missed_periods(
     assert status.startswith(f"freshness incident: live cut {old}, age 5")
     journal = target.check_output(f"tail -3 {SITE}/journal.jsonl")
     assert '"event": "stale_incident"' in journal and '"by": "watchdog"' in journal
-    # A fresh cut arrives: the watchdog lifts its own notice.
+    # A fresh cut arrives (forced: it is older than the cuts of earlier runs of this test on the
+    # same hosts, and never from the future): the watchdog lifts its own notice.
     fresh = publish_on_target(target, NOW, "/root/fresh-cut")
     target.check_output("systemctl start difusor-watchdog.service")
     assert live_cut_shown(untrusted, target_address, fresh)
