@@ -158,7 +158,7 @@ def host_views(inv: Inventory) -> list[HostView]:
                 rsync_user=str(get("rsync_receiver_auth_user", "ople")),
                 ssh_push_user=str(get("rsync_receiver_ssh_user", "prep-push")),
                 operator_user=str(get("ssh_operator_user", "")),
-                web_container=str(get("prep_web_container_name", "prep-web")),
+                web_container=str(get("difusor_web_container", "prep-web")),
                 tls_mode=str(get("prep_web_tls_mode", "selfsigned")),
                 incoming_dir=str(get("difusor_incoming_dir", "/srv/prep/incoming")),
                 site_root=str(get("difusor_site_root", "/srv/prep/site")),

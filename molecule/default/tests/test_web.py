@@ -144,7 +144,7 @@ def test_access_log_is_json_lines_with_the_statistics_fields(target, untrusted, 
 
 
 def test_log_rotation_makes_nginx_write_a_fresh_log(target, untrusted, target_address):
-    """Role analytics rotates the logs; its postrotate makes nginx reopen them (USR1)."""
+    """Role web_logs rotates the logs; its postrotate makes nginx reopen them (USR1)."""
     log = "/var/log/difusor/web/access.log"
     target.check_output("logrotate --force /etc/logrotate.d/difusor-web")
     assert wait_for(lambda: target.file(log).exists, 10)

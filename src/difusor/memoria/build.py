@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from difusor.memoria import incidents as inc
-from difusor.memoria.collected import HostData, find_hosts
+from difusor.memoria.hostdata import HostData, find_hosts
 from difusor.memoria.period import STATS_FROM, STATS_TO, WINDOW_END, WINDOW_START
 from difusor.stats.aggregate import Collector
 from difusor.stats.logs import read_merged

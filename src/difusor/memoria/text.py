@@ -70,7 +70,7 @@ TEXT: dict[str, dict[str, str]] = {
         "consultadas, d. periodo de tiempo de permanencia.",
         "log_span": "Las bitácoras del periodo cubren del {first} al {last}.",
         "no_logs": "No se encontraron bitácoras de acceso del periodo: las estadísticas están "
-        "vacías. Revise la retención de bitácoras (rol analytics).",
+        "vacías. Revise la retención de bitácoras (rol web_logs).",
         "s3": "3. Criterios de mejora y planeación (VII.a.iii)",
         "s3_intro": "Sección para completar por el equipo: criterios de mejora y planeación para "
         "la difusión de resultados electorales preliminares en futuras elecciones, así como "
@@ -145,7 +145,7 @@ TEXT: dict[str, dict[str, str]] = {
         "visitors, b. number of pages viewed, c. list of pages viewed, d. time on site.",
         "log_span": "The logs of the period cover {first} to {last}.",
         "no_logs": "No access logs of the period were found: the statistics are empty. Check "
-        "the log retention (role analytics).",
+        "the log retention (role web_logs).",
         "s3": "3. Improvement criteria and planning (VII.a.iii)",
         "s3_intro": "For the team to complete: improvement and planning criteria for publishing "
         "preliminary election results in future elections, and comments and suggestions for "

@@ -1,4 +1,5 @@
-"""A collected directory: what playbooks/collect.yml fetches from each host.
+"""Reading a collected directory, the data of each host that collect.py (playbooks/collect.yml)
+fetched or that the operator gives with --from-dir:
 
 DIR/<host>/journal.jsonl        the publisher's event journal (difusor_site_root)
 DIR/<host>/web/access.log*      the web container's access logs, rotated ones included

@@ -1,4 +1,5 @@
-"""I.E, VII.a.ii: the web logs are rotated daily, compressed, dated, and kept until 12 June.
+"""Role web_logs (I.E.a-d, VII.a.ii): the web logs are rotated daily, compressed, dated, and kept
+until 12 June.
 
 The policy that the role installed is exercised on a copy that points at a scratch directory
 (same directives, `rotate 3` so that the retention shows in a few forced rotations), so that the
@@ -10,7 +11,7 @@ import re
 import pytest
 
 POLICY = "/etc/logrotate.d/difusor-web"
-SCRATCH = "/tmp/analytics-rotation-test"
+SCRATCH = "/tmp/web-logs-rotation-test"
 DATED = re.compile(r"^access\.log-(\d{8})-\d{10}(\.gz)?$")
 
 
