@@ -15,6 +15,7 @@ PROBE_IMAGE = "difusor-probe:latest"
 PROBE_PORT = 8080
 PASSWORD = "scenario-rsync-password"  # group_vars/all.yml
 SITE = "/srv/prep/site"
+INCOMING = "/srv/prep/incoming"
 TARGETS = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("difusores")
 
 

@@ -1,8 +1,10 @@
 """The results pipeline (I.H, V.ii.2, VI.b): packages pushed by rsync from the trusted side go
-live by themselves over HTTPS, unmodified; pushes from the untrusted side are refused; a corrupt
-package is rejected while the previous cut is still served."""
+live by themselves over HTTPS, unmodified; pushes from the untrusted side and from a host that is
+not a trusted source are refused, and nothing arrives; a corrupt package is rejected while the
+previous cut is still served."""
 
 import hashlib
+import re
 import time
 import zipfile
 from datetime import datetime, timedelta
@@ -10,7 +12,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import (
+    INCOMING,
     KEYS,
+    PASSWORD,
     SITE,
     copy_package,
     ident,
@@ -54,9 +58,42 @@ def test_trusted_push_goes_live_unmodified(packages, trusted, untrusted, target_
     assert body == expected, "the served CSV differs from the package (VI.b)"
 
 
-def test_untrusted_push_is_refused(packages, untrusted, target_address):
-    directory = copy_package(untrusted, packages[1])
-    assert rsync_daemon(untrusted, directory, target_address).rc != 0
+def nothing_arrived(target, package) -> None:
+    """Neither the package nor a transfer's temporary file reached the incoming directory, and
+    the publisher never saw it (received/, the journal)."""
+    incoming = target.check_output(f"ls -A {INCOMING}").split()
+    assert not [name for name in incoming if package.name in name], incoming
+    received = target.run(f"find {SITE}/received -name '{package.name}*'").stdout
+    assert received.strip() == "", received
+    assert target.run(f"grep -F '{package.name}' {SITE}/journal.jsonl").stdout == ""
+
+
+def test_untrusted_push_is_refused(packages, target, untrusted, target_address):
+    """Two locks, each proved on its own: the firewall drops an untrusted client's connection
+    (rsync gives up waiting, exit 35), and the daemon's `hosts allow` refuses a client that gets
+    past the firewall but is not a trusted source (the target itself, over loopback), with the
+    right password, exit 5. Nothing arrives either way."""
+    package = packages[1]
+    directory = copy_package(untrusted, package)
+    dropped = rsync_daemon(untrusted, directory, target_address)
+    assert dropped.rc == 35, (dropped.rc, dropped.stderr)
+    assert "timeout waiting for daemon connection" in dropped.stderr, dropped.stderr
+    local = copy_package(target, package, "/root/push-unlisted")
+    try:
+        refused = target.run(
+            f"RSYNC_PASSWORD={PASSWORD} rsync --contimeout=5 --timeout=10 -t {local}/* "
+            "rsync://ople@127.0.0.1/paquetes/"
+        )
+    finally:
+        target.run(f"rm -rf {local}")
+    assert refused.rc == 5, (refused.rc, refused.stderr)
+    # Newer rsync hides an unlisted module (list = no) from a host it refuses: "Unknown module".
+    denied = (
+        r"@ERROR: (Unknown module 'paquetes'"
+        r"|access denied to paquetes from \S+ \(127\.0\.0\.1\))"
+    )
+    assert re.search(denied, refused.stderr), refused.stderr
+    nothing_arrived(target, package)
 
 
 def test_corrupt_push_is_rejected_and_the_live_cut_stays(
@@ -79,10 +116,12 @@ def test_rsync_over_ssh_is_write_only(packages, target, trusted, target_address)
     put_file(trusted, "/root/pusher", (KEYS / "pusher").read_text())
     ssh = "ssh -i /root/pusher -o BatchMode=yes -o StrictHostKeyChecking=no"
     directory = copy_package(trusted, second)
-    pushed = trusted.run(f"rsync -t -e '{ssh}' {directory}/* prep-push@{target_address}:")
+    pushed = trusted.run(f"rsync -t -e '{ssh}' {directory}/* prep-push@{target_address}::paquetes/")
     assert pushed.rc == 0, pushed.stderr
     assert wait_for(lambda: live_cut_shown(trusted, target_address, ident(second)), 30)
     shell = trusted.run(f"{ssh} prep-push@{target_address} cat /etc/passwd")
     assert shell.rc != 0 and "root:" not in shell.stdout
-    read_back = trusted.run(f"rsync -e '{ssh}' prep-push@{target_address}:{second.name} /tmp/")
+    read_back = trusted.run(
+        f"rsync -e '{ssh}' prep-push@{target_address}::paquetes/{second.name} /tmp/"
+    )
     assert read_back.rc != 0, "the push account must not read"

@@ -65,11 +65,14 @@ def test_passwords_only_from_trusted_sources(target, trusted, untrusted):
 
 
 def test_root_login_refused_as_configured(trusted, trusted_keys, target_address):
-    # prepare.yml gave root the operator's key: only PermitRootLogin no keeps root out.
-    root = trusted.run(
-        f"{SSH} -o BatchMode=yes -i {trusted_keys}/operator root@{target_address} true"
-    )
-    assert root.rc != 0
+    """prepare.yml gave root the operator's key: only PermitRootLogin no keeps root out. The same
+    key lets the operator in, so the refusal is for root, not for the key or the network."""
+    key = f"{SSH} -o BatchMode=yes -o IdentitiesOnly=yes -i {trusted_keys}/operator"
+    root = trusted.run(f"{key} root@{target_address} true")
+    assert root.rc == 255, (root.rc, root.stderr)  # ssh's own failure, not the command's
+    assert f"root@{target_address}: Permission denied (" in root.stderr, root.stderr
+    operator = trusted.run(f"{key} {OPERATOR}@{target_address} true")
+    assert operator.rc == 0, operator.stderr
 
 
 def test_sshd_config_is_what_sshd_runs(target):
