@@ -315,6 +315,30 @@ def container_address(container: str, network: str) -> str:
     return run(["docker", "inspect", "--format", template, container]).stdout.strip()
 
 
+def service_run(sandbox: str, container: str, hostname: str, group: str, network: str) -> list[str]:
+    """`docker run` of a service container of the sandbox (the client image: an NTP server, the
+    simulated electoral body), labelled so that `status` and `down` find it and the inventory
+    leaves it out (SERVICE_GROUPS); the caller adds its options, the image and the command."""
+    return [
+        "docker",
+        "run",
+        "--detach",
+        "--init",
+        "--name",
+        container,
+        "--hostname",
+        hostname,
+        "--network",
+        network,
+        "--label",
+        f"{LABEL}={sandbox}",
+        "--label",
+        f"{LABEL}.groups={group}",
+        "--label",
+        f"{LABEL}.image=client",
+    ]
+
+
 def ntp_server(sandbox: str, say: Callable[[str], None] = print) -> str:
     """Start (or keep) the sandbox's NTP server on its network; return its address."""
     container = container_name(sandbox, NTP_HOST)
@@ -323,30 +347,9 @@ def ntp_server(sandbox: str, say: Callable[[str], None] = print) -> str:
         run(["docker", "rm", "--force", container])
     if state != "running":
         image = images.ensure_image("client", images.load_recipes(), say)
-        run(
-            [
-                "docker",
-                "run",
-                "--detach",
-                "--init",
-                "--name",
-                container,
-                "--hostname",
-                NTP_HOST,
-                "--network",
-                ensure_network(sandbox),
-                "--label",
-                f"{LABEL}={sandbox}",
-                "--label",
-                f"{LABEL}.groups={NTP_GROUP}",
-                "--label",
-                f"{LABEL}.image=client",
-                "--entrypoint",
-                "chronyd",
-                image,
-                *NTP_SERVER_ARGS,
-            ]
-        )
+        network = ensure_network(sandbox)
+        service = service_run(sandbox, container, NTP_HOST, NTP_GROUP, network)
+        run([*service, "--entrypoint", "chronyd", image, *NTP_SERVER_ARGS])
         say(f"started {container}: chrony serving its clock (local stratum 8, never setting it)")
     return container_address(container, network_name(sandbox))
 

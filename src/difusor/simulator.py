@@ -227,24 +227,10 @@ def start_container(args: argparse.Namespace, password: str, say: Callable[[str]
     run(["docker", "rm", "--force", name], check=False)
     target = args.target or sandbox_target(args.sandbox).address
     image = images.ensure_image("client", images.load_recipes(), say)
+    network = sandbox.network_name(args.sandbox)
     run(
         [
-            "docker",
-            "run",
-            "--detach",
-            "--init",
-            "--name",
-            name,
-            "--hostname",
-            SIMULATOR_HOST,
-            "--network",
-            sandbox.network_name(args.sandbox),
-            "--label",
-            f"{sandbox.LABEL}={args.sandbox}",
-            "--label",
-            f"{sandbox.LABEL}.groups={SIMULATOR_GROUP}",
-            "--label",
-            f"{sandbox.LABEL}.image=client",
+            *sandbox.service_run(args.sandbox, name, SIMULATOR_HOST, SIMULATOR_GROUP, network),
             "--env",
             "RSYNC_PASSWORD",
             "--env",
@@ -263,7 +249,7 @@ def start_container(args: argparse.Namespace, password: str, say: Callable[[str]
         ],
         env={**os.environ, "RSYNC_PASSWORD": password},
     )
-    address = sandbox.container_address(name, sandbox.network_name(args.sandbox))
+    address = sandbox.container_address(name, network)
     if args.vars_out:
         args.vars_out.parent.mkdir(parents=True, exist_ok=True)
         args.vars_out.write_text(

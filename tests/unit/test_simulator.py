@@ -124,6 +124,34 @@ def test_password_from_file_or_environment(tmp_path: Path, monkeypatch: pytest.M
         simulator.read_password(None)
 
 
+def test_the_container_is_a_labelled_service_of_the_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from difusor import engine, images, sandbox, system
+
+    calls: list[list[str]] = []
+    monkeypatch.setattr(engine, "ensure_engine", lambda say: None)
+    monkeypatch.setattr(images, "load_recipes", dict)
+    monkeypatch.setattr(images, "ensure_image", lambda name, recipes, say: f"difusor/{name}")
+    monkeypatch.setattr(system, "run", lambda argv, **kw: calls.append(list(argv)))
+    monkeypatch.setattr(sandbox, "container_address", lambda name, network: "172.18.0.4")
+    parser = argparse.ArgumentParser()
+    simulator.register(parser.add_subparsers(dest="command"))
+    args = parser.parse_args(["simulate", "start", "--target", "10.0.0.2", "--sandbox", "sb"])
+    args.start = simulator.DEFAULT_START
+    assert simulator.start_container(args, "pw", lambda message: None) == "172.18.0.4"
+    started = calls[-1]
+    assert started[:2] == ["docker", "run"] and "sb-simulator" in started
+    assert f"{sandbox.LABEL}=sb" in started  # `sandbox down` removes it
+    assert f"{sandbox.LABEL}.groups={simulator.SIMULATOR_GROUP}" in started  # not a host
+    assert started[started.index("--network") + 1] == sandbox.network_name("sb")
+    assert started[started.index("--entrypoint") + 1 : started.index("--entrypoint") + 3] == [
+        "python3",
+        "difusor/client",
+    ]
+    assert started[started.index("push") + 1 :][:2] == ["--target", "10.0.0.2"]
+
+
 def test_container_runs_the_same_options() -> None:
     parser = argparse.ArgumentParser()
     simulator.register(parser.add_subparsers(dest="command"))
