@@ -25,6 +25,7 @@ from difusor.drill import cli as drill_cli
 from difusor.errors import DifusorError
 from difusor.memoria import cli as memoria_cli
 from difusor.output import say
+from difusor.owner import act_as_owner_of, readable_by_now
 from difusor.package.ingest import SETTLE_S
 from difusor.package.ingest import check as ingest_check
 from difusor.package.layout import format_csv_cut, parse_cut_arg
@@ -38,6 +39,10 @@ EXIT_REJECTED = 3
 
 def cmd_package(args: argparse.Namespace) -> int:
     settings = package.load_settings(args.settings) if args.settings else package.Settings()
+    if args.action in ("publish", "ingest", "rollback"):
+        who = act_as_owner_of(args.root)  # root writes the site root as its owner
+        if args.action == "publish":
+            readable_by_now(args.path, who)
     if args.action == "verify":
         verified = package.verify(args.path, settings)
         shown = format_csv_cut(verified.cut, settings)

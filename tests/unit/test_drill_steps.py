@@ -118,7 +118,7 @@ class FakeRemote:
         ident = cut.strftime("%Y%m%d_%H%M")
         self.world.pages[ident] = f'<body data-corte="{ident}">'.encode()
         self.world.live = ident
-        return f"/root/difusor-drill/{name}/{ident}_PREP.zip"
+        return f"/var/tmp/difusor-drill/{name}/{ident}_PREP.zip"
 
     def notice_off(self) -> None:
         self.world.notice = False
@@ -159,7 +159,7 @@ def test_every_step_passes_on_a_sound_difusor(tmp_path):
     ]
     assert report.steps[0].timings[0].seconds == pytest.approx(1.0)
     assert len(said) == 12  # a line before and after each step
-    assert "rm -rf /root/difusor-drill" in world.commands
+    assert "rm -rf /var/tmp/difusor-drill" in world.commands
     assert [fact.key for fact in report.cleanup] == ["serving"]
 
 

@@ -195,7 +195,8 @@ def test_notice_mode_on_and_off(live, target, untrusted, target_address):
 
 
 def publish_on_target(target, cut: datetime, out: str) -> str:
-    """Make a synthetic package on the target and publish it at once (drill, forced)."""
+    """Make a synthetic package on the target and publish it at once (drill, forced). `out` must
+    be readable by the publisher's account: run as root, `package publish` switches to it."""
     archive = target.check_output(
         f"{LIB} package generate --cut '{cut:%Y-%m-%d %H:%M}' --out {out} --rows 40"
     )
@@ -220,7 +221,7 @@ def test_watchdog_serves_the_notice_after_three_missed_periods(
 ):
     """A cut 50 minutes old (the call's 45 minutes plus the 5-minute grace) is an incident."""
     target.check_output("systemctl start difusor-watchdog.service")  # settle the level first
-    old = publish_on_target(target, NOW - timedelta(minutes=50), "/root/old-cut")
+    old = publish_on_target(target, NOW - timedelta(minutes=50), "/var/tmp/old-cut")
     target.check_output("systemctl start difusor-watchdog.service")
     assert notice_shown(untrusted, target_address)
     status = target.check_output(f"{LIB} web status")
@@ -229,7 +230,7 @@ def test_watchdog_serves_the_notice_after_three_missed_periods(
     assert '"event": "stale_incident"' in journal and '"by": "watchdog"' in journal
     # A fresh cut arrives (forced: it is older than the cuts of earlier runs of this test on the
     # same hosts, and never from the future): the watchdog lifts its own notice.
-    fresh = publish_on_target(target, NOW, "/root/fresh-cut")
+    fresh = publish_on_target(target, NOW, "/var/tmp/fresh-cut")
     target.check_output("systemctl start difusor-watchdog.service")
     assert live_cut_shown(untrusted, target_address, fresh)
     journal = target.check_output(f"tail -2 {SITE}/journal.jsonl")

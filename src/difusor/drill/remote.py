@@ -19,7 +19,9 @@ WEB_SETTINGS = "/etc/difusor/web.yml"
 SAVED_WEB_SETTINGS = "/etc/difusor/web.yml.drill-saved"
 DRILL_WATCH_UNTIL = "2099-12-31 23:59"
 CONTAINER = "prep-web"
-WORK = "/root/difusor-drill"
+# Where packages are generated on the host: readable by the publisher's account, which `package
+# publish` run as root switches to (difusor.owner).
+WORK = "/var/tmp/difusor-drill"
 
 
 class RemoteError(Exception):

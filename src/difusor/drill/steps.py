@@ -14,7 +14,7 @@ from difusor.drill import evaluate
 from difusor.drill.cuts import CutPlan, plan_cuts
 from difusor.drill.evaluate import Fact, StepResult
 from difusor.drill.inventory import DrillHost
-from difusor.drill.remote import Remote, RemoteError
+from difusor.drill.remote import WORK, Remote, RemoteError
 from difusor.drill.report import ACTIONS, VERDICT, HostReport
 from difusor.drill.web import Page, fetch, wait_until
 from difusor.errors import DifusorError
@@ -312,7 +312,7 @@ class Drill:
             return Fact("notice_turned_off")
 
         def scratch() -> Fact | None:
-            self.remote.run("rm -rf /root/difusor-drill")
+            self.remote.run(f"rm -rf {WORK}")
             return None
 
         def serving() -> Fact | None:

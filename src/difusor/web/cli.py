@@ -11,6 +11,7 @@ from pathlib import Path
 
 from difusor import tools
 from difusor.errors import DifusorError
+from difusor.owner import act_as_owner_of
 from difusor.package.layout import Settings, load_settings
 from difusor.web import freshness, notice
 from difusor.web.settings import (
@@ -42,14 +43,15 @@ def cmd_notice(args: argparse.Namespace) -> int:
     if args.inventory:
         return _notice_playbook(args)
     _need_web_root(args.web_root)
+    by = getpass.getuser()  # who asks, before root becomes the site root's owner
+    if args.action != "status":
+        act_as_owner_of(args.site_root)  # root writes the flag and the journal as their owner
     if args.action == "on":
         settings = _package_settings(args.settings)
         refuse_in_window(datetime.now(timezone.utc), settings, "turn notice mode on", args.force)
-        state, changed = notice.turn_on(
-            args.web_root, args.site_root, reason=args.reason, by=getpass.getuser()
-        )
+        state, changed = notice.turn_on(args.web_root, args.site_root, reason=args.reason, by=by)
     elif args.action == "off":
-        state, changed = notice.turn_off(args.web_root, args.site_root, by=getpass.getuser())
+        state, changed = notice.turn_off(args.web_root, args.site_root, by=by)
     else:
         state, changed = notice.status(args.web_root), False
     if state.active:
@@ -86,6 +88,8 @@ def _notice_playbook(args: argparse.Namespace) -> int:
 
 def cmd_web(args: argparse.Namespace) -> int:
     settings = _package_settings(args.settings)
+    if args.action == "watchdog":
+        act_as_owner_of(args.site_root)  # root writes the state and the journal as their owner
     if args.check:
         if args.action != "watchdog":
             raise DifusorError("--check applies to `web watchdog` only")
