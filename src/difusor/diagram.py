@@ -335,7 +335,10 @@ def draw_host(ax: Any, view: HostView, top: float, words: dict[str, str]) -> Non
             f"{words['module']} {view.rsync_module}, {words['user']} {view.rsync_user}",
         ],
     )
-    ssh_lines = [f"{words['sshd']}", f"{words['ssh_push']}: {view.ssh_push_user} (rrsync -wo)"]
+    ssh_lines = [
+        f"{words['sshd']}",
+        f"{words['ssh_push']}: {view.ssh_push_user} (::{view.rsync_module}/)",
+    ]
     if view.operator_user:
         ssh_lines.append(f"{words['admin']}: {view.operator_user} (sudo)")
     _box(ax, 58, y0 + 12, 24, 13 if view.operator_user else 10, PALETTE["ssh"], ssh_lines)
