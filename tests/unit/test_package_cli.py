@@ -7,7 +7,8 @@ from pathlib import Path
 import pytest
 from package_kit import make_tar
 
-from difusor.cli import EXIT_REJECTED, main
+from difusor.cli import main
+from difusor.package.cli import EXIT_REJECTED
 
 ROOT = Path(__file__).resolve().parents[2]
 
