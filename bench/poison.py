@@ -12,10 +12,15 @@ import hashlib
 import io
 import os
 import struct
+import sys
 import zipfile
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+
+# The tests' archive kit writes the raw tar headers that no library would write.
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "unit"))
+from package_kit import tar_blocks, tar_header
 
 from difusor.package.generate import results_csv
 from difusor.package.layout import Settings, cut_id, format_csv_cut, metadata_document
@@ -60,27 +65,6 @@ def _zip(files: dict[str, bytes]) -> bytes:
     return out.getvalue()
 
 
-def _tar_header(name: bytes, size: int, kind: bytes = b"0") -> bytes:
-    header = bytearray(512)
-    header[0 : len(name[:100])] = name[:100]
-    header[100:108] = b"0000644\0"
-    header[108:124] = b"0000000\x000000000\0"
-    header[124:136] = b"%011o\0" % size
-    header[136:148] = b"00000000000\0"
-    header[156:157] = kind
-    header[257:265] = b"ustar  \0"
-    header[148:156] = b" " * 8
-    header[148:156] = b"%06o\0 " % sum(header)
-    return bytes(header)
-
-
-def _blocks(name: bytes, data: bytes, kind: bytes = b"0") -> bytes:
-    return _tar_header(name, len(data), kind) + data + bytes(-len(data) % 512)
-
-
-# --- the kinds ---------------------------------------------------------------------------------
-
-
 def long_name(incoming: Path, index: int, cut: datetime) -> str:
     """249 bytes: with `.sha256` over NAME_MAX (listing it raised ENAMETOOLONG)."""
     name = _name(cut, index)[:-4] + b"X" * (249 - len(_name(cut, index))) + b".zip"
@@ -115,16 +99,16 @@ def year_one(incoming: Path, index: int, cut: datetime) -> str:
 
 
 def long_name_chain(incoming: Path, index: int, cut: datetime) -> str:
-    body = b"".join(_blocks(name.encode(), data) for name, data in _files(cut).items())
-    body += b"".join(_blocks(b"././@LongLink", b"x" * 50 + b"\0", b"L") for _ in range(3000))
-    body += _blocks(b"short.txt", b"x") + bytes(1024)
+    body = b"".join(tar_blocks(name.encode(), data) for name, data in _files(cut).items())
+    body += b"".join(tar_blocks(b"././@LongLink", b"x" * 50 + b"\0", b"L") for _ in range(3000))
+    body += tar_blocks(b"short.txt", b"x") + bytes(1024)
     _seal(incoming, _name(cut, index, "tar.gz"), gzip.compress(body, mtime=0))
     return "3,000 chained long names"
 
 
 def huge_name(incoming: Path, index: int, cut: datetime) -> str:
     """A long-name header announcing 400 MiB (the reader must refuse it at the header)."""
-    body = _tar_header(b"././@LongLink", 400 * 1024**2, b"L") + bytes(2 * 1024**2)
+    body = tar_header(b"././@LongLink", 400 * 1024**2, b"L") + bytes(2 * 1024**2)
     _seal(incoming, _name(cut, index, "tar.gz"), gzip.compress(body, compresslevel=1, mtime=0))
     return "400 MiB member name"
 
