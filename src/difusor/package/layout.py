@@ -18,10 +18,12 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from difusor.errors import DifusorError
+from difusor.package import presets
 
 TIMEZONE = "America/Mexico_City"  # Tiempo del Centro (UTC-6 all of 2024)
 CUT_ID_FORMAT = "%Y%m%d_%H%M"  # also the name of a release directory
 CUT_ID_RE = re.compile(r"\d{8}_\d{4}")
+FROM_PRESET: Any = None  # the default of a format field: its preset's value
 SHA256_LINE_RE = re.compile(r"([0-9a-fA-F]{64}) [ *](.+)")
 # The ISO 8601 times that datetime.fromisoformat reads alike on Python 3.10 to 3.13 (3.11 also
 # reads compact and other forms, 3.10 does not), plus a final Z for UTC.
@@ -36,8 +38,16 @@ class Settings:
     """Everything about the package format and publishing that may change."""
 
     timezone: str = TIMEZONE
+    # The named format (`presets`): it gives every field marked FROM_PRESET below a value; a
+    # field set explicitly overrides it. `auto` picks state or INE PREP by the archive name.
+    preset: str = presets.AUTO
     # The archive name carries the cut time (group `cut`, CUT_ID_FORMAT); full match.
-    archive_pattern: str = r"(?P<cut>\d{8}_\d{4})_PREP[A-Za-z0-9_.-]*\.(?:zip|tar\.gz)"
+    archive_pattern: str = FROM_PRESET
+    # Archives inside the package (opened and checked like the outer one; served as shipped):
+    # their base name carries the same cut; how deep they may nest, and the largest one read.
+    inner_archive_pattern: str = FROM_PRESET
+    max_nesting: int = 2
+    max_inner_archive_bytes: int = 256 * 1024**2
     sidecar_suffix: str = ".sha256"
     manifest_name: str = "MANIFEST.sha256"
     require_manifest: bool = False
@@ -45,17 +55,17 @@ class Settings:
     metadata_cut_key: str = "cut"
     require_metadata: bool = False
     # Results CSVs (base name, full match) carry the header block; catalogs do not.
-    results_csv_pattern: str = r"[A-Z]+(?:_LOC|_FED)?_\d{4}\.csv"
+    results_csv_pattern: str = FROM_PRESET
     require_results_csv: bool = True
-    csv_encoding: str = "utf-8-sig"
-    csv_delimiter: str = ","
-    csv_election_line: int = 1
-    csv_cut_line: int = 2
-    csv_summary_header_line: int = 4
-    csv_summary_values_line: int = 5
-    csv_rows_header_line: int = 7
-    csv_summary_first_column: str = "ACTAS_ESPERADAS"  # "" to skip the check
-    csv_rows_first_column: str = "CLAVE_CASILLA"  # "" to skip the check
+    csv_encoding: str = FROM_PRESET
+    csv_delimiter: str = FROM_PRESET
+    csv_election_line: int = FROM_PRESET
+    csv_cut_line: int = FROM_PRESET
+    csv_summary_header_line: int = FROM_PRESET
+    csv_summary_values_line: int = FROM_PRESET
+    csv_rows_header_line: int = FROM_PRESET
+    csv_summary_first_column: str = FROM_PRESET  # "" to skip the check
+    csv_rows_first_column: str = FROM_PRESET  # "" to skip the check
     csv_cut_format: str = "%d/%m/%Y %H:%M"  # followed by " (UTC-6)"
     # The top page of the site ("" to skip the check): without it the site shows the waiting page.
     index_name: str = "index.html"
@@ -92,6 +102,30 @@ class Settings:
     precompress_min_bytes: int = 128
     gzip_level: int = 6
     brotli_quality: int = 5
+    # (field, value) of the format fields that came from the preset, so that a copy with
+    # another preset (dataclasses.replace) takes that preset's values and keeps the overrides.
+    _from_preset: tuple[tuple[str, Any], ...] = dataclasses.field(
+        default=(), repr=False, compare=False
+    )
+
+    def __post_init__(self) -> None:
+        inherited = dict(self._from_preset)
+        chosen = presets.values(self.preset)  # DifusorError naming the known presets
+        filled = []
+        for name in presets.FORMAT_FIELDS:
+            value = getattr(self, name)
+            if value is FROM_PRESET or (name in inherited and inherited[name] == value):
+                object.__setattr__(self, name, chosen[name])
+                filled.append((name, chosen[name]))
+        object.__setattr__(self, "_from_preset", tuple(filled))
+
+    def for_archive(self, name: str) -> Settings:
+        """The settings in force for the archive `name`: under `auto`, those of the first
+        candidate preset whose archive pattern matches the name (the first one if none does)."""
+        if self.preset != presets.AUTO:
+            return self
+        options = [dataclasses.replace(self, preset=one) for one in presets.candidates(self.preset)]
+        return next((s for s in options if re.fullmatch(s.archive_pattern, name)), options[0])
 
     @property
     def tz(self) -> ZoneInfo:
@@ -100,7 +134,7 @@ class Settings:
     @classmethod
     def from_mapping(cls, data: dict[str, Any]) -> Settings:
         """Settings from a mapping (a YAML/JSON file); unknown keys and bad types are errors."""
-        fields = {field.name: field for field in dataclasses.fields(cls)}
+        fields = {f.name: f for f in dataclasses.fields(cls) if not f.name.startswith("_")}
         unknown = sorted(set(data) - set(fields))
         if unknown:
             raise DifusorError(f"unknown package settings: {', '.join(unknown)}")
@@ -229,7 +263,7 @@ class ArchiveName:
 
 def parse_archive_name(name: str, settings: Settings | None = None) -> ArchiveName:
     """The cut time and the format that an archive name carries; ValueError when it has none."""
-    settings = settings or Settings()
+    settings = (settings or Settings()).for_archive(name)
     match = re.fullmatch(settings.archive_pattern, name)
     if not match:
         raise ValueError(f"the name does not match {settings.archive_pattern!r}")
