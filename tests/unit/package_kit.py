@@ -13,7 +13,13 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from difusor.package.generate import results_csv
-from difusor.package.layout import Settings, archive_name, metadata_document, sha256_line
+from difusor.package.layout import (
+    Settings,
+    archive_name,
+    cut_id,
+    metadata_document,
+    sha256_line,
+)
 
 TZ = ZoneInfo("America/Mexico_City")
 CUT = datetime(2024, 6, 2, 20, 15, tzinfo=TZ)
@@ -21,6 +27,11 @@ LATER = datetime(2024, 6, 2, 20, 30, tzinfo=TZ)
 AFTER_WINDOW = datetime(2024, 6, 2, 21, 0, tzinfo=TZ)
 # The test packages are synthetic: accepted outside drill mode here (never on a real difusor).
 SETTINGS = Settings(accept_synthetic=True)
+
+
+def served_csv(cut: datetime = CUT, election: str = "GUB", entity: str = "VER") -> str:
+    """Where a generated state package holds an election's results CSV."""
+    return f"{cut_id(cut)}_PREP_{election}_{entity}/{entity}_{election}_2024.csv"
 
 
 def base_files(csv_cut: datetime = CUT, meta_cut: datetime = CUT) -> dict[str, bytes]:

@@ -23,7 +23,7 @@ def run(argv):
 def test_generate_then_verify(tmp_path, capsys):
     assert run(["package", "generate", "--cut", "2024-06-02 20:15", "--out", str(tmp_path)]) == 0
     path = capsys.readouterr().out.strip()
-    assert path == str(tmp_path / "20240602_2015_PREP_GUB_VER.zip")
+    assert path == str(tmp_path / "20240602_2015_PREP_VER.zip")
     assert os.path.exists(path + ".sha256")
     assert run(["package", "verify", path]) == 0
     out = capsys.readouterr().out

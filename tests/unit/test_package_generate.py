@@ -8,7 +8,7 @@ import re
 import time
 import zipfile
 
-from package_kit import CUT, LATER
+from package_kit import CUT, LATER, served_csv
 
 from difusor.package import generate, verify
 from difusor.package.generate import VERACRUZ_ACTAS
@@ -28,7 +28,7 @@ def test_same_inputs_give_the_same_bytes(tmp_path):
 
 def test_csv_header_block_and_rows(tmp_path):
     archive = generate(CUT, tmp_path, rows=400)
-    data = read(archive, "GUB_2024.csv")
+    data = read(archive, served_csv())
     assert data.startswith(b"\xef\xbb\xbf")
     lines = data.decode("utf-8-sig").splitlines()
     assert lines[0] == "GUBERNATURA"
@@ -36,14 +36,15 @@ def test_csv_header_block_and_rows(tmp_path):
     assert lines[2] == "" and lines[5] == ""
     assert lines[3].startswith("ACTAS_ESPERADAS,ACTAS_REGISTRADAS,ACTAS_FUERA_CATALOGO,")
     summary = dict(zip(lines[3].split(","), lines[4].split(","), strict=True))
-    assert summary["ACTAS_ESPERADAS"] == "400"
+    assert int(summary["ACTAS_ESPERADAS"]) + int(summary["ACTAS_FUERA_CATALOGO"]) == 400
     header = lines[6].split(",")
     assert header[:2] == ["CLAVE_CASILLA", "CLAVE_ACTA"]
     assert {"CODIGO_INTEGRIDAD", "FECHA_HORA_ACOPIO"} <= set(header)
     rows = list(csv.DictReader(io.StringIO("\n".join(lines[6:]))))
     assert len(rows) == 400
-    assert re.fullmatch(r"'30\d{4}[A-Z]\d{4}'", rows[0]["CLAVE_CASILLA"])
-    captured = [row for row in rows if row["CODIGO_INTEGRIDAD"] != "-"]
+    assert re.fullmatch(r"'30\d{4}[A-Z]\d{4}", rows[0]["CLAVE_CASILLA"])
+    assert rows[-1]["CLAVE_CASILLA"] == "" and rows[-1]["CONTABILIZADA"] == "2"
+    captured = [row for row in rows if row["CODIGO_INTEGRIDAD"] != "-" and row["CLAVE_CASILLA"]]
     assert captured and all(re.fullmatch(r"[0-9a-f]{64}", r["CODIGO_INTEGRIDAD"]) for r in captured)
     assert int(summary["ACTAS_CAPTURADAS"]) == len(captured)
     cells = {row["PAN"] for row in rows}
@@ -64,7 +65,8 @@ def test_site_and_metadata_show_the_cut(tmp_path):
 
 def test_later_cuts_have_more_actas_captured(tmp_path):
     def captured(cut):
-        lines = read(generate(cut, tmp_path / cut.strftime("%H%M"), rows=300), "GUB_2024.csv")
+        archive = generate(cut, tmp_path / cut.strftime("%H%M"), rows=300)
+        lines = read(archive, served_csv(cut))
         return int(lines.decode("utf-8-sig").splitlines()[4].split(",")[3])
 
     assert captured(CUT) < captured(LATER.replace(hour=23))

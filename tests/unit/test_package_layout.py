@@ -23,7 +23,7 @@ def test_cut_formats():
     assert cut_id(CUT) == "20240602_2015"
     assert cut_id(datetime(2024, 6, 3, 2, 15, tzinfo=timezone.utc)) == "20240602_2015"
     assert format_csv_cut(CUT) == "02/06/2024 20:15 (UTC-6)"
-    assert archive_name(CUT, "tar.gz") == "20240602_2015_PREP_GUB_VER.tar.gz"
+    assert archive_name(CUT, "tar.gz") == "20240602_2015_PREP_VER.tar.gz"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from package_kit import (
+    served_csv,
     AFTER_WINDOW,
     CUT,
     LATER,
@@ -130,7 +131,7 @@ def test_force_replaces_the_live_cut_in_place(root, incoming):
     publish(other, root, force=True, now=AFTER_WINDOW, settings=SETTINGS)
     assert live_cut_id(root) == "20240602_2015"
     with zipfile.ZipFile(other) as handle:
-        assert (root / "current" / "GUB_2024.csv").read_bytes() == handle.read("GUB_2024.csv")
+        assert (root / "current" / served_csv()).read_bytes() == handle.read(served_csv())
     assert [release.cut_id for release in list_releases(root)] == ["20240602_2015"]
     assert not [p for p in (root / "releases").iterdir() if p.name.startswith(".")]
 

@@ -48,11 +48,15 @@ def zip_info(name: str, mode: int = stat.S_IFREG | 0o644) -> zipfile.ZipInfo:
 @pytest.mark.parametrize("fmt", ["zip", "tar.gz"])
 def test_generated_package_verifies(tmp_path, fmt):
     archive = generate(CUT, tmp_path, rows=40, fmt=fmt)
-    assert archive.name == f"20240602_2015_PREP_GUB_VER.{fmt}"
+    assert archive.name == f"20240602_2015_PREP_VER.{fmt}"
     result = verify(archive)
     assert result.cut == CUT and result.cut_id == "20240602_2015"
     assert result.manifest and result.synthetic and result.format == fmt
-    assert result.results_csv == ("GUB_2024.csv",)
+    assert result.results_csv == (
+        "20240602_2015_PREP_DIP_LOC_VER/VER_DIP_LOC_2024.csv",
+        "20240602_2015_PREP_GUB_VER/VER_GUB_2024.csv",
+    )
+    assert result.preset == "state"
 
 
 def test_crafted_base_package_verifies_in_both_formats(tmp_path):

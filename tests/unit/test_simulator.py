@@ -65,10 +65,10 @@ def test_each_push_is_a_valid_package_then_its_sidecar(tmp_path: Path) -> None:
         push=receiver,
     )
     assert receiver.order == [
-        "20240602_2000_PREP_GUB_VER.zip",
-        "20240602_2000_PREP_GUB_VER.zip.sha256",
-        "20240602_2015_PREP_GUB_VER.zip",
-        "20240602_2015_PREP_GUB_VER.zip.sha256",
+        "20240602_2000_PREP_VER.zip",
+        "20240602_2000_PREP_VER.zip.sha256",
+        "20240602_2015_PREP_VER.zip",
+        "20240602_2015_PREP_VER.zip.sha256",
     ]
     for name in receiver.order[::2]:
         assert verify(tmp_path / name).cut_id == name[:13]

@@ -15,6 +15,7 @@ from pathlib import Path
 from difusor import package
 from difusor.output import say
 from difusor.owner import act_as_owner_of, readable_by_now
+from difusor.package import inspect, synthetic
 from difusor.package.ingest import SETTLE_S
 from difusor.package.ingest import check as ingest_check
 from difusor.package.layout import format_csv_cut, parse_cut_arg
@@ -37,7 +38,12 @@ def cmd_package(args: argparse.Namespace) -> int:
             f"{args.path}: valid, cut {verified.cut_id} ({shown}), {verified.files} files"
             + (", manifest checked" if verified.manifest else ", no manifest")
             + (", synthetic" if verified.synthetic else "")
+            + f", preset {verified.preset}"
         )
+    elif args.action == "inspect":
+        report = inspect.inspect(args.path, settings)
+        sys.stdout.write(inspect.render(report, args.format, args.lang))
+        return 0 if report["valid"] else 1
     elif args.action == "publish":
         result = package.publish(
             args.path, args.root, force=args.force, drill=args.drill, settings=settings
@@ -83,7 +89,17 @@ def cmd_package(args: argparse.Namespace) -> int:
         print(f"live {release.cut_id}: {release.path}")
     else:
         cut = parse_cut_arg(args.cut, settings.tz)
-        print(package.generate(cut, args.out, rows=args.rows, fmt=args.format, settings=settings))
+        path = package.generate(
+            cut,
+            args.out,
+            rows=args.rows,
+            fmt=args.format,
+            settings=settings,
+            layout=args.layout,
+            elections=tuple(code for code in args.elections.split(",") if code),
+            entity=args.entity,
+        )
+        print(path)
     return 0
 
 
@@ -117,6 +133,17 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "verify", parents=[common], help="check a package (its sidecar is PATH.sha256)"
     )
     verify.add_argument("path", type=Path, metavar="PATH")
+    look = pkg_actions.add_parser(
+        "inspect",
+        parents=[common],
+        help="verify a package and show its preset, cut, elections and files",
+        description="Verify a package (nothing is written) and show the preset in force, the "
+        "cut, each election's actas esperadas, capturadas and contabilizadas and its "
+        "participation, and every file with its size. Exit 0 when valid, 1 when rejected.",
+    )
+    look.add_argument("path", type=Path, metavar="PATH")
+    look.add_argument("--format", choices=["text", "json"], default="text")
+    look.add_argument("--lang", choices=["es", "en"], default="es", help="(default: es)")
     publish = pkg_actions.add_parser(
         "publish", parents=[common], help="verify a package and make it the live cut"
     )
@@ -167,5 +194,21 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     gen.add_argument("--out", type=Path, required=True)
     gen.add_argument("--rows", type=_positive, default=200, help="actas (default: %(default)s)")
     gen.add_argument("--format", choices=["zip", "tar.gz"], default="zip")
+    gen.add_argument(
+        "--layout",
+        choices=synthetic.LAYOUTS,
+        default="state",
+        help="the 2024 layout to write (default: %(default)s)",
+    )
+    gen.add_argument(
+        "--elections",
+        default="",
+        help="comma-separated election codes, e.g. GUB,DIP_LOC (default: the layout's own: "
+        + "; ".join(f"{k} {','.join(v)}" for k, v in synthetic.DEFAULT_ELECTIONS.items())
+        + ")",
+    )
+    gen.add_argument(
+        "--entity", default="VER", help="the state's code in the state layout (default: VER)"
+    )
     parser.set_defaults(func=cmd_package)
     return parser

@@ -20,6 +20,7 @@ RULES: dict[str, str] = {
     "overlapping-entries": "zip entries share or overlap their data (a zip-bomb technique)",
     "bad-member-name": "a member name is empty, too long, or holds control characters or '\\'",
     "too-deep": "a member nested deeper than the directory depth limit",
+    "too-nested": "archives inside archives nested deeper than the limit (max_nesting)",
     "bad-name-encoding": "a member name is not valid UTF-8",
     "absolute-path": "a member name is an absolute path",
     "path-traversal": "a member name has a '..' component",

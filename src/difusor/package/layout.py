@@ -281,9 +281,9 @@ def parse_archive_name(name: str, settings: Settings | None = None) -> ArchiveNa
 
 
 def archive_name(
-    cut: datetime, fmt: str = "zip", label: str = "GUB_VER", settings: Settings | None = None
+    cut: datetime, fmt: str = "zip", label: str = "VER", settings: Settings | None = None
 ) -> str:
-    """`20240602_2015_PREP_GUB_VER.zip`: the name a package of this cut gets."""
+    """`20240602_2015_PREP_VER.zip`: the name a state package of this cut gets."""
     if fmt not in ("zip", "tar.gz"):
         raise ValueError(f"unknown archive format {fmt!r}")
     return f"{cut_id(cut, settings)}_PREP_{label}.{fmt}"

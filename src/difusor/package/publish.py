@@ -152,12 +152,15 @@ def publish_locked(
         named_cut: str | None = cut_id(parse_archive_name(archive.name, settings).cut, settings)
     except ValueError:
         named_cut = None
+    preset = settings.for_archive(archive.name).preset  # the format in force, journaled
     staging: Path | None = None
     try:
         try:
             clean_leftovers(root)
             size = snapshot.size if snapshot is not None else _size(archive)
-            journal.record(root, "arrival", archive=archive, cut=named_cut, size=size)
+            journal.record(
+                root, "arrival", archive=archive, cut=named_cut, size=size, preset=preset
+            )
             staging = Path(tempfile.mkdtemp(prefix=INCOMING_PREFIX, dir=releases_dir(root)))
             return _publish(archive, root, staging, force, drill, settings, now, snapshot, sidecar)
         finally:
@@ -165,7 +168,13 @@ def publish_locked(
                 remove_tree(staging)
     except PackageRejected as exc:
         journal.try_record(
-            root, "rejected", archive=archive, cut=named_cut, rule=exc.rule, reason=str(exc)
+            root,
+            "rejected",
+            archive=archive,
+            cut=named_cut,
+            rule=exc.rule,
+            reason=str(exc),
+            preset=preset,
         )
         raise
     except OSError as exc:
@@ -211,7 +220,14 @@ def _publish(
     try:
         verified = verify(archive, settings, dest=staging, snapshot=snapshot, sidecar=sidecar)
     except PackageRejected as exc:
-        journal.try_record(root, "verify_failed", archive=archive, rule=exc.rule, reason=str(exc))
+        journal.try_record(
+            root,
+            "verify_failed",
+            archive=archive,
+            rule=exc.rule,
+            reason=str(exc),
+            preset=settings.for_archive(archive.name).preset,
+        )
         raise
     cut = verified.cut_id
     journal.record(
@@ -223,6 +239,7 @@ def _publish(
         files=verified.files,
         bytes=verified.total_bytes,
         synthetic=verified.synthetic,
+        preset=verified.preset,
     )
     clock = now or datetime.now(timezone.utc)
     refused = refusal(verified.cut, verified.synthetic, settings, clock, drill)
@@ -279,6 +296,7 @@ def _publish(
         archive=archive,
         cut=cut,
         sha256=verified.sha256,
+        preset=verified.preset,
         previous=previous,
         forced=force or None,
         drill=drill or None,

@@ -1,6 +1,12 @@
 """Verification of a results package: sidecar, safe extraction, manifest, cut agreement, the
 served files (an index page, no precompressed sibling that would shadow a file).
 
+The format in force is the settings' preset (`presets`; under `auto`, chosen by the archive
+name). Inner archives are opened by `extract` under the same rules; here their names must match
+`inner_archive_pattern` and carry the outer name's cut, and so must line 2 of every results CSV,
+served or inside an inner archive. A rejection names what the file had and, through `hints`,
+the preset or setting that would accept it.
+
 Everything is read from one snapshot of the archive (`arrival.take`): hashing and extraction see
 the same bytes, whatever a writer does to the arrival meanwhile.
 """
@@ -20,7 +26,8 @@ from typing import Any
 
 from difusor.package import arrival
 from difusor.package.errors import PackageRejected, shown
-from difusor.package.extract import Extraction, FileRecord, extract
+from difusor.package.extract import INNER_SEP, Extraction, FileRecord, extract
+from difusor.package.hints import listed, preset_hint
 from difusor.package.layout import (
     Settings,
     cut_id,
@@ -28,6 +35,7 @@ from difusor.package.layout import (
     parse_archive_name,
     parse_csv_cut,
     parse_cut_arg,
+    parse_cut_id,
     parse_sha256_lines,
     sidecar_path,
 )
@@ -53,6 +61,8 @@ class Verified:
     manifest: bool
     synthetic: bool
     results_csv: tuple[str, ...]
+    preset: str = ""  # the format in force (a name of presets.PRESETS)
+    inner_archives: tuple[str, ...] = ()
 
 
 def check_sidecar(
@@ -216,6 +226,21 @@ def csv_cut(
         ) from None
 
 
+def checked_csv_cut(
+    label: str, path: str, head: bytes, settings: Settings, whole: bool | None = None
+) -> datetime:
+    """`csv_cut`, with a rejection saying which preset reads this header block."""
+    try:
+        return csv_cut(label, path, head, settings, whole)
+    except PackageRejected as exc:
+        hint = preset_hint(
+            settings,
+            lambda other: bool(csv_cut(label, path, head, other, whole)),
+            "the csv_* settings",
+        )
+        raise PackageRejected(exc.rule, exc.file, exc.detail + hint, exc.member) from None
+
+
 def metadata_of(label: str, head: bytes, settings: Settings) -> tuple[datetime, dict[str, Any]]:
     name = settings.metadata_name
     if len(head) > settings.max_metadata_bytes:
@@ -315,24 +340,61 @@ def check_cut(
         agree(cut, "the metadata", settings.metadata_name)
     elif settings.require_metadata:
         raise PackageRejected("bad-metadata", label, f"no {settings.metadata_name}")
-    results = sorted(path for path in extraction.files if is_results_csv(path, settings))
+    for path in extraction.archives:
+        agree(inner_archive_cut(label, path, settings), "the inner archive's name", path)
+    records = {**extraction.files, **extraction.inner}
+    results = sorted(path for path in records if is_results_csv(path, settings))
     if not results and settings.require_results_csv:
-        raise PackageRejected(
-            "no-results-csv", label, f"no file matches {settings.results_csv_pattern!r}"
-        )
+        raise PackageRejected("no-results-csv", label, no_results_detail(records, settings))
     for path in results:
-        record: FileRecord = extraction.files[path]
+        record: FileRecord = records[path]
         whole = len(record.head) >= record.size
         agree(
-            csv_cut(label, path, record.head, settings, whole),
+            checked_csv_cut(label, path, record.head, settings, whole),
             f"line {settings.csv_cut_line}",
             path,
         )
     return tuple(results), metadata
 
 
+def inner_archive_cut(label: str, path: str, settings: Settings) -> datetime:
+    """The cut that an inner archive's base name carries (`inner_archive_pattern`)."""
+    base = base_name(path)
+
+    def cut_of(chosen: Settings) -> datetime:
+        match = re.fullmatch(chosen.inner_archive_pattern, base)
+        if not match:
+            raise ValueError(f"the name does not match {chosen.inner_archive_pattern!r}")
+        return parse_cut_id(match.group("cut"), chosen)
+
+    try:
+        return cut_of(settings)
+    except (IndexError, ValueError) as exc:
+        hint = preset_hint(settings, lambda other: bool(cut_of(other)), "inner_archive_pattern")
+        raise PackageRejected("bad-name", label, f"an inner archive: {exc}{hint}", path) from None
+
+
+def no_results_detail(records: dict[str, FileRecord], settings: Settings) -> str:
+    """What a package without results CSVs has instead, and what would accept it."""
+    detail = f"no file matches {settings.results_csv_pattern!r}"
+    csvs = [path for path in records if path.lower().endswith(".csv")]
+    if not csvs:
+        return detail + "; the package has no .csv file at all"
+    inside = " (inside inner archives)" if all(INNER_SEP in path for path in csvs) else ""
+    hint = preset_hint(
+        settings,
+        lambda other: any(is_results_csv(path, other) for path in csvs),
+        "results_csv_pattern",
+    )
+    return f"{detail}; the package has {listed(base_name(p) for p in csvs)}{inside}{hint}"
+
+
+def base_name(path: str) -> str:
+    return path.rsplit(INNER_SEP, 1)[-1].rsplit("/", 1)[-1]
+
+
 def is_results_csv(path: str, settings: Settings) -> bool:
-    return re.fullmatch(settings.results_csv_pattern, path.rsplit("/", 1)[-1]) is not None
+    return re.fullmatch(settings.results_csv_pattern, base_name(path)) is not None
 
 
 def _keep_head(settings: Settings) -> Callable[[str], int]:
@@ -363,13 +425,28 @@ def verify(
     Raises PackageRejected naming the file and the rule; OSError only from writing (the copy, or
     below dest).
     """
-    settings = settings or Settings()
+    return examine(archive, settings, dest=dest, snapshot=snapshot, sidecar=sidecar)[0]
+
+
+def examine(
+    archive: Path,
+    settings: Settings | None = None,
+    *,
+    dest: Path | None = None,
+    snapshot: arrival.Snapshot | None = None,
+    sidecar: bytes | None = None,
+) -> tuple[Verified, Extraction]:
+    """`verify`, also returning what was read of every file (for `inspect`)."""
     archive = Path(archive)
+    settings = (settings or Settings()).for_archive(archive.name)
     label = shown(archive.name)
     try:
         name = parse_archive_name(archive.name, settings)
     except ValueError as exc:
-        raise PackageRejected("bad-name", label, str(exc)) from None
+        hint = preset_hint(
+            settings, lambda other: bool(parse_archive_name(archive.name, other)), "archive_pattern"
+        )
+        raise PackageRejected("bad-name", label, f"{exc}{hint}") from None
     own = snapshot is None
     if snapshot is None:
         try:
@@ -390,7 +467,7 @@ def verify(
     manifest = check_manifest(label, extraction, settings)
     check_served(label, extraction, settings)
     results, metadata = check_cut(label, name.cut, extraction, settings)
-    return Verified(
+    verified = Verified(
         archive=archive,
         format=name.format,
         cut=name.cut,
@@ -401,4 +478,7 @@ def verify(
         manifest=manifest,
         synthetic=bool(metadata and metadata.get("synthetic") is True),
         results_csv=results,
+        preset=settings.preset,
+        inner_archives=tuple(extraction.archives),
     )
+    return verified, extraction
