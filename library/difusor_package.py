@@ -24,7 +24,9 @@ options:
     description: The package archive; its sidecar is ARCHIVE.sha256 beside it.
     type: path
   root:
-    description: The site root (releases/, current, journal.jsonl).
+    description:
+      - The site root (releases/, current, journal.jsonl); default the one in the host's facts
+        (C(/etc/difusor/facts.json), written by role difusor).
     type: path
   force:
     description: Accept a cut that is not newer than the live one.
@@ -38,7 +40,9 @@ options:
     description: With C(rolled_back), the cut to make live (YYYYMMDD_HHMM); default the previous.
     type: str
   settings:
-    description: YAML file of package settings (as written by role prep_publisher).
+    description:
+      - YAML file of package settings; default the one in the host's facts (written by role
+        prep_publisher). The publication window comes from the host's facts.
     type: path
 author: difusor
 """
@@ -47,8 +51,6 @@ EXAMPLES = r"""
 - name: Publish a package by hand
   difusor_package:
     archive: /srv/prep/incoming/20240602_2015_PREP_GUB_VER.zip
-    root: /srv/prep/site
-    settings: /etc/difusor/package.yml
   environment:
     PYTHONPATH: /opt/difusor/lib
 """
@@ -72,10 +74,11 @@ from ansible.module_utils.basic import AnsibleModule  # noqa: E402 (after the do
 
 
 def run(module, package):
-    params = module.params
-    settings = (
-        package.load_settings(params["settings"]) if params["settings"] else package.Settings()
-    )
+    from difusor import hostfacts
+
+    facts = hostfacts.load()
+    params = {**module.params, "root": module.params["root"] or facts.site_root}
+    settings = hostfacts.package_settings(facts, params["settings"])
     if params["state"] == "rolled_back":
         live = package.live_cut_id(params["root"])
         if module.check_mode:
@@ -115,9 +118,8 @@ def main():
             "settings": {"type": "path"},
         },
         required_if=[
-            ("state", "published", ("archive", "root")),
+            ("state", "published", ("archive",)),
             ("state", "verified", ("archive",)),
-            ("state", "rolled_back", ("root",)),
         ],
         supports_check_mode=True,
     )

@@ -18,7 +18,10 @@ from pathlib import Path
 from typing import Any
 
 from difusor.errors import DifusorError
+from difusor.hostfacts import HostFacts
 from difusor.inventory import GROUP, Inventory, find_checkout, read, resolve, role_defaults
+
+DEFAULTS = HostFacts()  # what a host has where the inventory says nothing
 
 LABELS: dict[str, dict[str, str]] = {
     "es": {
@@ -157,11 +160,11 @@ def host_views(inv: Inventory) -> list[HostView]:
                 rsync_module=str(get("rsync_receiver_module", "paquetes")),
                 rsync_user=str(get("rsync_receiver_auth_user", "ople")),
                 ssh_push_user=str(get("rsync_receiver_ssh_user", "prep-push")),
-                operator_user=str(get("ssh_operator_user", "")),
-                web_container=str(get("difusor_web_container", "prep-web")),
+                operator_user=str(get("difusor_operator_user", DEFAULTS.operator_user)),
+                web_container=str(get("difusor_web_container", DEFAULTS.web_container)),
                 tls_mode=str(get("prep_web_tls_mode", "selfsigned")),
-                incoming_dir=str(get("difusor_incoming_dir", "/srv/prep/incoming")),
-                site_root=str(get("difusor_site_root", "/srv/prep/site")),
+                incoming_dir=str(get("difusor_incoming_dir", DEFAULTS.incoming_dir)),
+                site_root=str(get("difusor_site_root", DEFAULTS.site_root)),
             )
         )
     if not views:

@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from difusor import tools, transfer
+from difusor import call, hostfacts, tools, transfer
 from difusor.errors import DifusorError
 from difusor.inventory import GROUP
 from difusor.output import say
@@ -35,11 +35,10 @@ if TYPE_CHECKING:
     from difusor.sandbox import Host
 
 CUT_STEP = timedelta(minutes=15)
-DEFAULT_START = "2024-06-02 20:00"
+DEFAULT_START = call.local_text(call.PUBLISH_FROM)
 DEFAULT_EVERY_S = 20.0
 SIMULATOR_HOST = "simulador-ople"
 SIMULATOR_GROUP = "simulators"
-SITE_CURRENT = "/srv/prep/site/current"
 LIB_MOUNT = "/opt/difusor-lib"
 
 
@@ -272,7 +271,12 @@ def live_cut(container: str) -> str:
     """The cut the target serves now (its releases/<cut> behind `current`), or ''."""
     from difusor.system import run
 
-    result = run(["docker", "exec", container, "readlink", SITE_CURRENT], check=False)
+    shown = run(["docker", "exec", container, "sh", "-c", hostfacts.READ_COMMAND], check=False)
+    if shown.returncode != 0:
+        return ""
+    facts = hostfacts.from_command_output(shown.returncode, shown.stdout, container)
+    current = str(facts.site_root / "current")
+    result = run(["docker", "exec", container, "readlink", current], check=False)
     return Path(result.stdout.strip()).name if result.returncode == 0 else ""
 
 

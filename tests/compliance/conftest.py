@@ -17,7 +17,9 @@ from typing import Any
 import pytest
 import testinfra
 
+from difusor import hostfacts
 from difusor.compliance import catalog as catalog_mod
+from difusor.errors import DifusorError
 
 pytest_plugins = ["difusor.compliance.plugin"]
 
@@ -38,6 +40,7 @@ IDENTITY_COMMANDS = {
     "timezone": "timedatectl show -p Timezone --value 2>/dev/null || cat /etc/timezone",
 }
 _identities: dict[str, dict[str, Any]] = {}
+_facts: dict[str, hostfacts.HostFacts] = {}
 
 
 @pytest.fixture(scope="session")
@@ -71,9 +74,32 @@ def reachable(host, pytestconfig: pytest.Config) -> dict[str, Any]:
         for key, command in IDENTITY_COMMANDS.items():
             result = host.run(command)
             identity[key] = result.stdout.strip() if result.rc == 0 else ""
+        _facts[name], identity["facts"] = _read_facts(host, name)
         _identities[name] = identity
         plugin().set_identity(pytestconfig, identity)
     return _identities[name]
+
+
+def _read_facts(host, name: str) -> tuple[hostfacts.HostFacts, str]:
+    """The host's facts (the roles write them) and how the report shows them. A host without
+    the file is judged with the defaults; an unreadable or broken file too, and says so."""
+    if plugin().is_root(host):
+        result = host.run(hostfacts.READ_COMMAND)
+    else:
+        with host.sudo():
+            result = host.run(hostfacts.READ_COMMAND)
+    try:
+        facts = hostfacts.from_command_output(result.rc, result.stdout, name)
+    except DifusorError as exc:
+        return hostfacts.HostFacts(), f"{exc}; judged with the defaults"
+    shown = ", ".join(f"{key}={value}" for key, value in sorted(facts.as_dict().items()))
+    return facts, f"{facts.source or 'none (the defaults)'}: {shown}"
+
+
+@pytest.fixture
+def facts(host, reachable) -> hostfacts.HostFacts:
+    """The host's facts: its paths, operator, web container (difusor.hostfacts)."""
+    return _facts[host.backend.hostname]
 
 
 def _vantage_host(pytestconfig: pytest.Config, option: str):
@@ -120,38 +146,38 @@ def target_address(host, pytestconfig: pytest.Config) -> str:
     return addresses[0]
 
 
-def incoming_arrivals(host, evidence, params) -> list | None:
+def incoming_arrivals(host, evidence, facts) -> list | None:
     """The files in the incoming directory with their age (checks.Arrival); None when the
     directory cannot be listed."""
     from difusor.compliance import checks
 
-    listing = evidence.run(host, checks.arrivals_command(params("I.H")["incoming_dir"]), sudo=True)
+    listing = evidence.run(host, checks.arrivals_command(str(facts.incoming_dir)), sudo=True)
     return checks.parse_arrivals(listing.stdout) if listing.rc == 0 else None
 
 
 @pytest.fixture
-def arrivals(host, evidence, params) -> list | None:
-    return incoming_arrivals(host, evidence, params)
+def arrivals(host, evidence, facts) -> list | None:
+    return incoming_arrivals(host, evidence, facts)
 
 
 @pytest.fixture
-def live_cut(host, evidence, params) -> str:
+def live_cut(host, evidence, facts) -> str:
     """The cut `current` points to (YYYYMMDD_HHMM). No cut: FAIL when packages have arrived
     (the journal exists, or files wait in the incoming directory), MANUAL before the first
     package (nothing to judge yet: push a drill package and audit again)."""
     from difusor.compliance import checks
     from difusor.package.layout import CUT_ID_RE
 
-    root = params("I.H")["site_root"]
+    root = facts.site_root
     target = evidence.run(host, f"readlink {root}/current", sudo=True).stdout.strip()
     name = target.rsplit("/", 1)[-1]
     if target.startswith("releases/") and CUT_ID_RE.fullmatch(name):
         return name
-    journal = params("V.ii.2")["journal"]
+    journal = facts.journal
     arrived = evidence.run(host, f"test -s {journal}", sudo=True).rc == 0
-    landed = [a for a in incoming_arrivals(host, evidence, params) or [] if not a.in_transfer]
+    landed = [a for a in incoming_arrivals(host, evidence, facts) or [] if not a.in_transfer]
     if landed:
-        incoming = params("I.H")["incoming_dir"]
+        incoming = facts.incoming_dir
         summary = checks.msg("no_live_cut_waiting", root=root, count=len(landed), incoming=incoming)
         evidence.verdict(checks.Check(checks.FAIL, summary, {"waiting": [a.name for a in landed]}))
     if arrived:

@@ -30,10 +30,10 @@ def test_ram(host, evidence, params):
 
 @pytest.mark.environment
 @pytest.mark.requirement("II.A.c")
-def test_solid_state_storage(host, evidence, params):
+def test_solid_state_storage(host, evidence, params, facts):
     """The filesystem of the site holds 100 GB (decimal) on a solid-state disk."""
     settings = params("II.A.c")
-    path = settings["path"] if host.file(settings["path"]).exists else "/"
+    path = facts.prep_root if host.file(str(facts.prep_root)).exists else "/"
     size = evidence.run(host, f"df -B1 --output=size {path} | tail -n 1").stdout.strip()
     source = evidence.run(host, f"findmnt -no SOURCE -T {path}").stdout.strip()
     virt = evidence.run(host, "systemd-detect-virt 2>/dev/null || true").stdout.strip()

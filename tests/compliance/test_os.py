@@ -14,9 +14,9 @@ def test_ubuntu_lts(host, evidence, params):
 
 
 @pytest.mark.requirement("II.B.e")
-def test_operator_has_root_privileges(host, evidence, params):
+def test_operator_has_root_privileges(host, evidence, facts):
     """The operator may run any command as root through sudo."""
-    user = params("II.B.e")["operator"]
+    user = facts.operator_user
     evidence.run(host, f"id {user}")
     listing = evidence.run(host, f"sudo -n -l -U {user}", sudo=True)
     evidence.verdict(checks.check_sudo(listing.stdout, user))

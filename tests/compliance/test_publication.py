@@ -19,9 +19,9 @@ def journal_events(host, evidence, path: str) -> list[dict]:
 
 
 @pytest.mark.requirement("I.H")
-def test_live_cut_published(host, evidence, params, live_cut):
+def test_live_cut_published(host, evidence, facts, live_cut):
     """`current` points to releases/<YYYYMMDD_HHMM>: a cut is live."""
-    root = params("I.H")["site_root"]
+    root = facts.site_root
     evidence.run(host, f"ls -l {root} {root}/releases 2>&1 | tail -n 20", sudo=True)
     cut = live_cut
     moment = parse_cut_id(cut)
@@ -36,9 +36,9 @@ def test_live_cut_published(host, evidence, params, live_cut):
 
 
 @pytest.mark.requirement("I.H", "VI.a")
-def test_publications_keep_up_in_the_window(host, evidence, params):
+def test_publications_keep_up_in_the_window(host, evidence, params, facts):
     """Inside the publication window the last publication is at most 20 minutes old."""
-    journal = params("V.ii.2")["journal"]
+    journal = facts.journal
     published = [
         e for e in journal_events(host, evidence, journal) if e.get("event") == "published"
     ]
@@ -56,11 +56,11 @@ def test_publications_keep_up_in_the_window(host, evidence, params):
 
 
 @pytest.mark.requirement("VI.b")
-def test_live_cut_equals_package_manifest(host, evidence, params, live_cut):
+def test_live_cut_equals_package_manifest(host, evidence, params, facts, live_cut):
     """Every file of the live cut is the package's own (manifest), untouched; the publisher's
     precompressed copies (NAME.gz, NAME.br) decompress to exactly the listed file."""
     settings = params("VI.b")
-    release = f"{params('I.H')['site_root']}/releases/{live_cut}"
+    release = f"{facts.site_root}/releases/{live_cut}"
     manifest = evidence.run(host, f"cat {release}/{settings['manifest_name']}", sudo=True)
     tree = evidence.run(host, python_command(TREE_DIGESTS, release), sudo=True)
     data = json.loads(tree.stdout or "{}")
@@ -76,14 +76,14 @@ def test_live_cut_equals_package_manifest(host, evidence, params, live_cut):
 
 
 @pytest.mark.requirement("V.ii.2")
-def test_failures_are_journaled(host, evidence, params, arrivals):
+def test_failures_are_journaled(host, evidence, params, facts, arrivals):
     """The publisher's journal records every step, failures included. Before the first package
     arrives there is no journal yet: then the ingest unit must be waiting for arrivals."""
-    path = params("V.ii.2")["journal"]
+    path = facts.journal
     stat = evidence.run(host, f"stat -c '%U:%G %a %s bytes' {path}", sudo=True)
     landed = [a for a in arrivals or [] if not a.in_transfer]
     if stat.rc != 0 and landed:  # packages came, and the publisher never even recorded them
-        incoming = params("I.H")["incoming_dir"]
+        incoming = facts.incoming_dir
         evidence.verdict(
             checks.Check(
                 checks.FAIL,
@@ -94,7 +94,7 @@ def test_failures_are_journaled(host, evidence, params, arrivals):
             )
         )
     if stat.rc != 0:
-        root = params("I.H")["site_root"]
+        root = facts.site_root
         releases = evidence.run(host, f"ls -A {root}/releases 2>/dev/null", sudo=True).stdout
         unit = params("V.i.1")["ingest_unit"]
         waiting = evidence.run(host, f"systemctl is-active {unit}").stdout.strip() == "active"
@@ -128,10 +128,10 @@ def test_failures_are_journaled(host, evidence, params, arrivals):
 
 
 @pytest.mark.requirement("I.H", "V.ii.2")
-def test_no_arrival_waits_unpublished(evidence, params, arrivals):
+def test_no_arrival_waits_unpublished(evidence, params, facts, arrivals):
     """Every complete file that arrived in the incoming directory was taken by a pass within the
     settle time plus one safety pass (else the publisher is not running, or failing on it)."""
-    evidence.verdict(checks.check_arrivals(arrivals, params("I.H")))
+    evidence.verdict(checks.check_arrivals(arrivals, str(facts.incoming_dir), params("I.H")))
 
 
 @pytest.mark.requirement("I.H", "V.ii.2")
@@ -184,9 +184,9 @@ def test_package_receiver(host, evidence, params):
 
 
 @pytest.mark.requirement("V.ii.4")
-def test_notice_events(host, evidence, params):
+def test_notice_events(host, evidence, facts):
     """Evidence for the notice on the portal: the notice and freshness events of the journal."""
-    events = journal_events(host, evidence, params("V.ii.2")["journal"])
+    events = journal_events(host, evidence, facts.journal)
     kinds = ("notice_on", "notice_off", "stale_warning", "stale_critical", "stale_incident")
     counts = {kind: sum(1 for e in events if e.get("event") == kind) for kind in kinds}
     evidence.verdict(

@@ -14,9 +14,9 @@ def test_sshd_effective_configuration(host, evidence, params):
 
 
 @pytest.mark.requirement("II.B.c")
-def test_operator_account_can_log_in(host, evidence, params):
+def test_operator_account_can_log_in(host, evidence, facts):
     """The operator account exists with a login shell and a way in (keys or a password)."""
-    user = params("II.B.c")["operator"]
+    user = facts.operator_user
     account = host.user(user)
     keys = evidence.run(host, f"test -s ~{user}/.ssh/authorized_keys && echo keys", sudo=True)
     shadow = evidence.run(host, f"getent shadow {user} | cut -d: -f2 | cut -c1-3", sudo=True)

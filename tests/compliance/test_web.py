@@ -90,10 +90,10 @@ def test_embedding_policy_header(host, evidence, params):
 
 
 @pytest.mark.requirement("VI.b")
-def test_served_files_equal_release(host, evidence, params, live_cut):
+def test_served_files_equal_release(host, evidence, params, facts, live_cut):
     """Every file of the manifest, fetched over HTTPS, is byte-identical to the release."""
     settings = params("VI.b")
-    root = params("I.H")["site_root"]
+    root = facts.site_root
     cut = live_cut
     manifest = evidence.run(
         host, f"cat {root}/releases/{cut}/{settings['manifest_name']}", sudo=True
@@ -125,11 +125,11 @@ def test_served_files_equal_release(host, evidence, params, live_cut):
 
 
 @pytest.mark.requirement("II.C.e")
-def test_request_limits_and_web_bans(host, evidence):
+def test_request_limits_and_web_bans(host, evidence, facts):
     """Optional DDoS/WAF basics of the server itself: per-client limits and fail2ban web jails."""
     config = evidence.run(
         host,
-        "docker exec prep-web nginx -T -c /etc/nginx/difusor/nginx.conf 2>/dev/null",
+        f"docker exec {facts.web_container} nginx -T -c /etc/nginx/difusor/nginx.conf 2>/dev/null",
         sudo=True,
     )
     jails = evidence.run(host, "fail2ban-client status", sudo=True)

@@ -7,9 +7,11 @@ import pytest
 
 from difusor.compliance import checks
 from difusor.compliance.catalog import load
+from difusor.hostfacts import HostFacts
 
 FIXTURES = Path(__file__).parent / "fixtures" / "compliance"
 CATALOG = load()
+INCOMING = str(HostFacts().incoming_dir)
 
 
 def fixture(name: str) -> str:
@@ -300,10 +302,10 @@ def test_arrivals_that_waited_past_the_settle_time_fail_with_their_names():
         ("20261201_0147_PREP_GUB_VER.zip.sha256", 97, 8),
     ]
     params = CATALOG.params("I.H")
-    assert checks.check_arrivals(fresh, params).status == "pass"
+    assert checks.check_arrivals(fresh, INCOMING, params).status == "pass"
     now = float(text.split()[1])
     later = checks.parse_arrivals(text.replace(f"now {text.split()[1]}", f"now {now + 100}"))
-    check = checks.check_arrivals(later, params)
+    check = checks.check_arrivals(later, INCOMING, params)
     assert check.status == "fail"
     assert check.summary.startswith("2 file(s) have waited in /srv/prep/incoming longer than 90 s")
     assert "20261201_0147_PREP_GUB_VER.zip (108 s)" in check.summary
@@ -313,12 +315,15 @@ def test_arrivals_that_waited_past_the_settle_time_fail_with_their_names():
 def test_transfers_in_progress_and_an_empty_directory_pass_an_unlistable_one_fails():
     params = CATALOG.params("I.H")
     text = "now 1000.5\n100.0 4096 .20240602_2015_PREP_GUB_VER.zip.Xy12Zq\n"
-    check = checks.check_arrivals(checks.parse_arrivals(text), params)
+    check = checks.check_arrivals(checks.parse_arrivals(text), INCOMING, params)
     assert check.status == "pass" and check.measured["in_transfer"] == [
         ".20240602_2015_PREP_GUB_VER.zip.Xy12Zq"
     ]
-    assert checks.check_arrivals(checks.parse_arrivals("now 1000.5\n"), params).status == "pass"
-    assert checks.check_arrivals(None, params).status == "fail"
+    assert (
+        checks.check_arrivals(checks.parse_arrivals("now 1000.5\n"), INCOMING, params).status
+        == "pass"
+    )
+    assert checks.check_arrivals(None, INCOMING, params).status == "fail"
     assert checks.parse_arrivals("garbage\n") == []
 
 

@@ -46,8 +46,8 @@ def test_role_defaults_lie_under_the_inventory_variables(inv: Inventory) -> None
     assert variables["rsync_receiver_module"] == "cortes"  # group_vars win
     assert variables["rsync_receiver_auth_user"] == "ople"  # roles/rsync_receiver/defaults
     assert variables["inventory_hostname"] == "prep-a"
-    assert inv.value("prep-c", "ssh_operator_user") == "operador"  # host_vars
-    assert inv.value("prep-a", "ssh_operator_user") == "prep"  # roles/ssh/defaults
+    assert inv.value("prep-c", "difusor_operator_user") == "operador"  # host_vars
+    assert inv.value("prep-a", "difusor_operator_user") == "prep"  # roles/difusor/defaults
     assert inv.value("prep-a", "difusor_trusted_sources") == [
         "203.0.113.10/32",
         "2001:db8:10::/64",

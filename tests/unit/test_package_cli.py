@@ -45,7 +45,7 @@ def test_rejected_package_exits_1_with_file_and_rule(tmp_path, capsys):
         ["package"],
         ["package", "verify"],
         ["package", "frobnicate"],
-        ["package", "publish", "x.zip"],
+        ["package", "publish"],
         ["package", "generate", "--cut", "2024-06-31 20:15", "--out", "x"],
         ["package", "generate", "--cut", "2024-06-02 20:15", "--out", "x", "--rows", "0"],
         ["package", "generate", "--cut", "2024-06-02", "--out", "x"],

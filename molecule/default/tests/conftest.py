@@ -9,18 +9,30 @@ import pytest
 import testinfra
 import testinfra.utils.ansible_runner
 
+from difusor.hostfacts import FACTS_PATH, HostFacts
+
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
 KEYS = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "keys"
 PROBE_IMAGE = "difusor-probe:latest"
 PROBE_PORT = 8080
 PASSWORD = "scenario-rsync-password"  # group_vars/all.yml
-SITE = "/srv/prep/site"
-INCOMING = "/srv/prep/incoming"
 TARGETS = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("difusores")
 
 
 def get(name: str):
     return testinfra.get_host(f"ansible://{name}?ansible_inventory={INVENTORY}")
+
+
+_facts: dict[str, HostFacts] = {}
+
+
+def facts_of(host) -> HostFacts:
+    """The host's facts as role difusor wrote them: its paths, operator, web container. The file
+    must be there (a target without it was not provisioned)."""
+    name = host.backend.host
+    if name not in _facts:
+        _facts[name] = HostFacts.from_json(host.check_output(f"cat {FACTS_PATH}"), name)
+    return _facts[name]
 
 
 def address_of(host) -> str:
@@ -83,6 +95,11 @@ def live_cut_shown(client, address, ident):
 @pytest.fixture(scope="module", params=TARGETS)
 def target(request):
     return get(request.param)
+
+
+@pytest.fixture(scope="module")
+def facts(target) -> HostFacts:
+    return facts_of(target)
 
 
 @pytest.fixture(scope="module")

@@ -12,11 +12,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import (
-    INCOMING,
     KEYS,
     PASSWORD,
-    SITE,
     copy_package,
+    facts_of,
     ident,
     live_cut_shown,
     put_file,
@@ -61,11 +60,12 @@ def test_trusted_push_goes_live_unmodified(packages, trusted, untrusted, target_
 def nothing_arrived(target, package) -> None:
     """Neither the package nor a transfer's temporary file reached the incoming directory, and
     the publisher never saw it (received/, the journal)."""
-    incoming = target.check_output(f"ls -A {INCOMING}").split()
+    facts = facts_of(target)
+    incoming = target.check_output(f"ls -A {facts.incoming_dir}").split()
     assert not [name for name in incoming if package.name in name], incoming
-    received = target.run(f"find {SITE}/received -name '{package.name}*'").stdout
+    received = target.run(f"find {facts.site_root}/received -name '{package.name}*'").stdout
     assert received.strip() == "", received
-    assert target.run(f"grep -F '{package.name}' {SITE}/journal.jsonl").stdout == ""
+    assert target.run(f"grep -F '{package.name}' {facts.journal}").stdout == ""
 
 
 def test_untrusted_push_is_refused(packages, target, untrusted, target_address):
@@ -97,17 +97,17 @@ def test_untrusted_push_is_refused(packages, target, untrusted, target_address):
 
 
 def test_corrupt_push_is_rejected_and_the_live_cut_stays(
-    packages, target, trusted, untrusted, target_address
+    packages, target, facts, trusted, untrusted, target_address
 ):
     first, _, corrupt = packages
     directory = copy_package(trusted, corrupt)
     assert rsync_daemon(trusted, directory, target_address).rc == 0  # transfer itself works
 
     def rejected():
-        return corrupt.name in target.run(f"ls {SITE}/received/rejected").stdout
+        return corrupt.name in target.run(f"ls {facts.site_root}/received/rejected").stdout
 
-    assert wait_for(rejected, 30), target.run(f"tail -5 {SITE}/journal.jsonl").stdout
-    assert "sidecar-mismatch" in target.check_output(f"tail -3 {SITE}/journal.jsonl")
+    assert wait_for(rejected, 30), target.run(f"tail -5 {facts.journal}").stdout
+    assert "sidecar-mismatch" in target.check_output(f"tail -3 {facts.journal}")
     assert live_cut_shown(untrusted, target_address, ident(first))
 
 

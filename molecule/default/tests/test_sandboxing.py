@@ -20,8 +20,8 @@ import pytest
 from conftest import (
     KEYS,
     PASSWORD,
-    SITE,
     copy_package,
+    facts_of,
     ident,
     live_cut_shown,
     put_file,
@@ -33,9 +33,6 @@ from difusor.package.layout import parse_cut_id
 
 EXPOSURE_MAX = 2.0
 UNITS = ["difusor-ingest.service", "difusor-watchdog.service"]
-PREP = "/srv/prep"
-INCOMING = f"{PREP}/incoming"
-PUBLISHER = "prep-publisher"  # role difusor's difusor_publisher_user
 SSH = "ssh -i /root/pusher -o BatchMode=yes -o StrictHostKeyChecking=no"
 
 
@@ -54,7 +51,8 @@ def test_publisher_units_have_exposure_2_or_lower(target, unit):
     assert figure <= EXPOSURE_MAX, target.check_output(
         f"systemd-analyze security --no-pager {unit} | grep -v '✓'"
     )
-    assert target.check_output(f"systemctl show -p User --value {unit}") == PUBLISHER
+    user = target.check_output(f"systemctl show -p User --value {unit}")
+    assert user == facts_of(target).publisher_user
 
 
 def test_rsync_exposure_is_reported(target):
@@ -80,7 +78,8 @@ def hostile(target, trusted):
 def landed(target, marker: str) -> str:
     """Links and FIFOs of the hostile pushes anywhere in the pipeline's tree (`find` lines)."""
     return target.check_output(
-        f"find {PREP} -name '*{marker}*' \\( -type l -o -type p \\) -printf '%y %p -> %l\\n'"
+        f"find {facts_of(target).prep_root} -name '*{marker}*' "
+        "\\( -type l -o -type p \\) -printf '%y %p -> %l\\n'"
     )
 
 
@@ -107,29 +106,31 @@ def push(trusted, options: str, source: str, address: str):
     ],
 )
 def test_daemon_refuses_what_is_not_the_bytes_of_a_regular_file(
-    target, trusted, target_address, hostile, options
+    target, facts, trusted, target_address, hostile, options
 ):
     directory, marker = hostile
-    mode = target.check_output(f"stat -c %a {INCOMING}")
+    mode = target.check_output(f"stat -c %a {facts.incoming_dir}")
     result = push(trusted, options, f"{directory}/", target_address)
     print(f"rsync {options}: exit {result.rc}: {result.stderr.strip().splitlines()[:1]}")
     assert result.rc != 0 and "refuse" in result.stderr, result.stderr
     assert landed(target, marker) == ""
-    assert target.check_output(f"stat -c %a {INCOMING}") == mode == "770"
+    assert target.check_output(f"stat -c %a {facts.incoming_dir}") == mode == "770"
 
 
-def test_plain_push_of_links_and_fifos_lands_nothing(target, trusted, target_address, hostile):
+def test_plain_push_of_links_and_fifos_lands_nothing(
+    target, facts, trusted, target_address, hostile
+):
     directory, marker = hostile
     result = push(trusted, "-rt", f"{directory}/", target_address)
     print(f"rsync -rt: exit {result.rc}: {result.stdout.strip()} {result.stderr.strip()}")
     assert "skipping non-regular file" in result.stdout + result.stderr
     time.sleep(2)  # a pass would have seen them
     assert landed(target, marker) == ""
-    owned = target.check_output(f"stat -c '%a %U %G' {INCOMING}")
+    owned = target.check_output(f"stat -c '%a %U %G' {facts.incoming_dir}")
     assert owned == "770 prep-incoming prep-incoming"
 
 
-def test_ssh_push_refuses_links_and_fifos(target, trusted, target_address, hostile):
+def test_ssh_push_refuses_links_and_fifos(target, facts, trusted, target_address, hostile):
     """Over SSH the keys run the same module (a single-use daemon): the same refusals."""
     directory, marker = hostile
     put_file(trusted, "/root/pusher", (KEYS / "pusher").read_text())
@@ -141,27 +142,28 @@ def test_ssh_push_refuses_links_and_fifos(target, trusted, target_address, hosti
         print(f"rsync over SSH {options}: exit {result.rc}: {result.stderr.strip()[:120]}")
         assert result.rc != 0 and "refuse" in result.stderr, result.stderr
     assert landed(target, marker) == ""
-    assert target.check_output(f"stat -c %a {INCOMING}") == "770"
+    assert target.check_output(f"stat -c %a {facts.incoming_dir}") == "770"
 
 
 def test_the_next_valid_package_goes_live_as_the_publisher(
-    target, trusted, untrusted, target_address, tmp_path_factory
+    target, facts, trusted, untrusted, target_address, tmp_path_factory
 ):
     """Pushed over SSH from files the sender keeps 0600: they land 0640, which the publisher
     reads (as a member of the incoming directory's group)."""
-    live = target.check_output(f"readlink {SITE}/current").rsplit("/", 1)[-1]
+    site = facts.site_root
+    live = target.check_output(f"readlink {site}/current").rsplit("/", 1)[-1]
     package = generate(parse_cut_id(live) + timedelta(minutes=1), tmp_path_factory.mktemp("s"))
     directory = copy_package(trusted, package)
     trusted.check_output(f"chmod 0600 {directory}/*")
     result = trusted.run(f"rsync -t -e '{SSH}' {directory}/* prep-push@{target_address}::paquetes/")
     assert result.rc == 0, result.stderr
     assert wait_for(lambda: live_cut_shown(untrusted, target_address, ident(package)), 60)
-    release = f"{SITE}/releases/{ident(package)}"
+    release = f"{site}/releases/{ident(package)}"
     owners = target.check_output(
-        f"stat -c %U {SITE} {SITE}/journal.jsonl {release} {release}/index.html | sort -u"
+        f"stat -c %U {site} {facts.journal} {release} {release}/index.html | sort -u"
     )
-    assert owners == PUBLISHER
+    assert owners == facts.publisher_user
     assert target.check_output(f"stat -c %a {release}/index.html") == "644"  # nginx reads it
-    filed = target.check_output(f"stat -c %a {SITE}/received/accepted/{package.name}")
+    filed = target.check_output(f"stat -c %a {site}/received/accepted/{package.name}")
     assert filed == "640"  # landed with the receiver's mode, not the sender's 0600
     assert target.check_output(f"systemctl show -p Result --value {UNITS[0]}") == "success"

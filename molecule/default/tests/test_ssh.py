@@ -4,7 +4,6 @@ from trusted sources, by password; the operator has root privileges; root as con
 import pytest
 from conftest import KEYS, address_of, put_file
 
-OPERATOR = "prep"
 PASSWORD = "prep-drill-2024"  # fixture, see host_vars/target-ubuntu2204.yml
 SSH = "ssh -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o ConnectTimeout=5"
 
@@ -20,31 +19,36 @@ def password_enabled(target) -> bool:
     return "password" in target.ansible.get_variables().get("ssh_auth_methods", [])
 
 
-def test_operator_logs_in_with_a_key_and_has_root_privileges(trusted, trusted_keys, target_address):
-    login = f"{SSH} -o BatchMode=yes -i {trusted_keys}/operator {OPERATOR}@{target_address}"
+def test_operator_logs_in_with_a_key_and_has_root_privileges(
+    facts, trusted, trusted_keys, target_address
+):
+    login = (
+        f"{SSH} -o BatchMode=yes -i {trusted_keys}/operator {facts.operator_user}@{target_address}"
+    )
     result = trusted.run(f"{login} sudo -n id -u")
     assert result.rc == 0, result.stderr
     assert result.stdout.strip() == "0"
 
 
-def test_operator_logs_in_with_a_certificate(trusted, trusted_keys, target_address):
+def test_operator_logs_in_with_a_certificate(facts, trusted, trusted_keys, target_address):
     with_cert = trusted.run(
         f"{SSH} -o BatchMode=yes -o IdentitiesOnly=yes -i {trusted_keys}/operator_cert "
-        f"-o CertificateFile={trusted_keys}/operator_cert-cert.pub {OPERATOR}@{target_address} true"
+        f"-o CertificateFile={trusted_keys}/operator_cert-cert.pub "
+        f"{facts.operator_user}@{target_address} true"
     )
     assert with_cert.rc == 0, with_cert.stderr
     # The same key without its certificate is not enough: the certificate is what lets it in.
     without_cert = trusted.run(
         f"{SSH} -o BatchMode=yes -o IdentitiesOnly=yes -i {trusted_keys}/operator_cert "
-        f"-o CertificateFile=/dev/null {OPERATOR}@{target_address} true"
+        f"-o CertificateFile=/dev/null {facts.operator_user}@{target_address} true"
     )
     assert without_cert.rc != 0
 
 
-def test_password_login_only_where_enabled(target, trusted, target_address):
+def test_password_login_only_where_enabled(target, facts, trusted, target_address):
     result = trusted.run(
         f"sshpass -p {PASSWORD} {SSH} -o PreferredAuthentications=password "
-        f"-o PubkeyAuthentication=no {OPERATOR}@{target_address} true"
+        f"-o PubkeyAuthentication=no {facts.operator_user}@{target_address} true"
     )
     if password_enabled(target):
         assert result.rc == 0, result.stderr
@@ -52,11 +56,11 @@ def test_password_login_only_where_enabled(target, trusted, target_address):
         assert result.rc != 0
 
 
-def test_passwords_only_from_trusted_sources(target, trusted, untrusted):
+def test_passwords_only_from_trusted_sources(target, facts, trusted, untrusted):
     """sshd's effective configuration for a connection from each side (sshd -T -C)."""
 
     def effective(address):
-        spec = f"user={OPERATOR},addr={address},host=client"
+        spec = f"user={facts.operator_user},addr={address},host=client"
         return target.check_output(f"sshd -T -C {spec} | grep -i '^passwordauthentication'")
 
     assert effective(address_of(untrusted)).endswith(" no")
@@ -64,14 +68,14 @@ def test_passwords_only_from_trusted_sources(target, trusted, untrusted):
     assert effective(address_of(trusted)).endswith(expected)
 
 
-def test_root_login_refused_as_configured(trusted, trusted_keys, target_address):
+def test_root_login_refused_as_configured(facts, trusted, trusted_keys, target_address):
     """prepare.yml gave root the operator's key: only PermitRootLogin no keeps root out. The same
     key lets the operator in, so the refusal is for root, not for the key or the network."""
     key = f"{SSH} -o BatchMode=yes -o IdentitiesOnly=yes -i {trusted_keys}/operator"
     root = trusted.run(f"{key} root@{target_address} true")
     assert root.rc == 255, (root.rc, root.stderr)  # ssh's own failure, not the command's
     assert f"root@{target_address}: Permission denied (" in root.stderr, root.stderr
-    operator = trusted.run(f"{key} {OPERATOR}@{target_address} true")
+    operator = trusted.run(f"{key} {facts.operator_user}@{target_address} true")
     assert operator.rc == 0, operator.stderr
 
 

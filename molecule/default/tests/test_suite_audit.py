@@ -38,6 +38,11 @@ PROVIDED_BY_THE_ROLES = {
     "VI.e",
 }
 NOT_MET_BY_TEST_HOSTS = {"II.A.a", "II.C.b", "II.C.d"}
+# Provisioned with an operator and a prep root of its own (its host_vars); judged by its facts.
+OWN_FACTS_TARGET = "target-ubuntu2404"
+OWN_FACTS = yaml.safe_load(
+    (Path(__file__).parents[1] / "host_vars" / f"{OWN_FACTS_TARGET}.yml").read_text()
+)
 
 
 @pytest.fixture(scope="module")
@@ -113,3 +118,27 @@ def test_report_files_carry_their_sha256(audit):
         digest, _, listed = (out / f"{name}.sha256").read_text().strip().partition("  ")
         assert listed == name
         assert digest == hashlib.sha256((out / name).read_bytes()).hexdigest()
+
+
+def test_a_target_with_its_own_operator_and_prep_root_gets_the_same_verdicts(audit):
+    """The audit reads each host's facts (shown in the report) instead of assuming the defaults:
+    the target with another operator and prep root gets every verdict the others get (the OS
+    verdict aside, which differs between Ubuntu and Debian)."""
+    _, report, _ = audit
+    hosts = {host["name"]: host for host in report["hosts"]}
+    own = hosts[OWN_FACTS_TARGET]
+    shown = own["identity"]["facts"]
+    assert f"operator_user={OWN_FACTS['difusor_operator_user']}," in shown, shown
+    assert f"prep_root={OWN_FACTS['difusor_prep_root']}," in shown, shown
+    for name, other in hosts.items():
+        if name == OWN_FACTS_TARGET:
+            continue
+        assert (
+            f"operator_user={OWN_FACTS['difusor_operator_user']}," not in other["identity"]["facts"]
+        )
+        differ = {
+            rid: (verdict, verdicts(other)[rid])
+            for rid, verdict in verdicts(own).items()
+            if verdict != verdicts(other)[rid] and rid != "II.B.a"
+        }
+        assert not differ, f"{OWN_FACTS_TARGET} against {name}: {differ}"

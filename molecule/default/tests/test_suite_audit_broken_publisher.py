@@ -22,10 +22,10 @@ import pytest
 import yaml
 from conftest import (
     INVENTORY,
-    SITE,
     TARGETS,
     address_of,
     copy_package,
+    facts_of,
     get,
     ident,
     rsync_daemon,
@@ -40,7 +40,6 @@ PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 UNIT = "difusor-ingest.service"
 DROP_IN_DIR = f"/etc/systemd/system/{UNIT}.d"
 DROP_IN = f"{DROP_IN_DIR}/zz-broken-by-molecule.conf"
-INCOMING = "/srv/prep/incoming"
 # The Ubuntu 22.04 target when there is one: the issue's host.
 TARGET = next((name for name in TARGETS if "ubuntu2204" in name), TARGETS[0])
 
@@ -64,7 +63,8 @@ def catalog(tmp_path_factory):
 def broken(tmp_path_factory):
     """TARGET with a failing ingest service and a package waiting; restored on teardown."""
     host, trusted = get(TARGET), get("trusted")
-    live = host.check_output(f"readlink {SITE}/current").rsplit("/", 1)[-1]
+    site, incoming = facts_of(host).site_root, facts_of(host).incoming_dir
+    live = host.check_output(f"readlink {site}/current").rsplit("/", 1)[-1]
     package = generate(parse_cut_id(live) + timedelta(minutes=1), tmp_path_factory.mktemp("w"))
     host.check_output(
         f"mkdir -p {DROP_IN_DIR} && printf '[Service]\\nEnvironment=PYTHONPATH=/nowhere\\n' "
@@ -75,15 +75,15 @@ def broken(tmp_path_factory):
         assert pushed.rc == 0, pushed.stderr
         pushed_at = time.monotonic()
         assert wait_for(lambda: unit_state(host) == "failed", 90), unit_state(host)
-        assert host.file(f"{INCOMING}/{package.name}").exists
+        assert host.file(f"{incoming}/{package.name}").exists
         yield host, package, pushed_at
     finally:
         host.run(f"rm -rf {DROP_IN_DIR} && systemctl daemon-reload")
         host.run(f"systemctl reset-failed {UNIT}")
         host.run(f"systemctl start {UNIT}")  # a pass now, not at the timer's next one
-        published = wait_for(lambda: not host.file(f"{INCOMING}/{package.name}").exists, 60)
+        published = wait_for(lambda: not host.file(f"{incoming}/{package.name}").exists, 60)
         assert published, host.run(f"journalctl -u {UNIT} -n 20 --no-pager").stdout
-        assert host.check_output(f"readlink {SITE}/current") == f"releases/{ident(package)}"
+        assert host.check_output(f"readlink {site}/current") == f"releases/{ident(package)}"
         assert unit_state(host) != "failed"
 
 
@@ -127,4 +127,4 @@ def test_audit_fails_i_h_and_v_ii_2_for_a_broken_publisher(broken, catalog, tmp_
         assert waiting["status"] == "fail"
         assert f"{package.name} (" in waiting["summary"], waiting["summary"]
     assert result.returncode == 1
-    assert host.file(f"{INCOMING}/{package.name}").exists  # the audit touched nothing
+    assert host.file(f"{facts_of(host).incoming_dir}/{package.name}").exists  # touched nothing

@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import (
-    SITE,
     copy_package,
+    facts_of,
     ident,
     live_cut_shown,
     rsync_daemon,
@@ -30,10 +30,13 @@ TZ = ZoneInfo("America/Mexico_City")
 NOW = datetime.now(TZ).replace(second=0, microsecond=0)
 # Newer than the cuts of the tests before (test_pipeline's are an hour old), not from the future.
 LIVE_CUT = NOW - timedelta(minutes=20)
-WEB = "/srv/prep/web"
-LIB = "PYTHONPATH=/opt/difusor/lib python3 -m difusor.cli"
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 SANDBOX = f"molecule-{os.environ['MOLECULE_SCENARIO_NAME']}"
+
+
+def lib(target) -> str:
+    """The difusor command line on the target, as its units run it."""
+    return f"PYTHONPATH={facts_of(target).lib_dir} python3 -m difusor.cli"
 
 
 def notice_shown(client, address) -> bool:
@@ -64,14 +67,15 @@ def test_https_from_both_sides_shows_the_live_cut(request, live, target_address,
     assert redirect == f"301 https://{target_address}/x"
 
 
-def test_waiting_page_while_no_cut_is_live(live, target, untrusted, target_address):
+def test_waiting_page_while_no_cut_is_live(live, target, facts, untrusted, target_address):
     """VI.a: before the first cut goes live the site shows the waiting page, not an error."""
-    target.check_output(f"mv {SITE}/current {SITE}/current.hidden")
+    current = facts.site_root / "current"
+    target.check_output(f"mv {current} {current}.hidden")
     try:
         page = served(untrusted, target_address, "")
         assert page.rc == 0 and 'id="espera-prep"' in page.stdout
     finally:
-        target.check_output(f"mv {SITE}/current.hidden {SITE}/current")
+        target.check_output(f"mv {current}.hidden {current}")
     assert live_cut_shown(untrusted, target_address, ident(live))
 
 
@@ -179,18 +183,18 @@ def run_notice_playbook(host: str, state: str) -> subprocess.CompletedProcess:
     )
 
 
-def test_notice_mode_on_and_off(live, target, untrusted, target_address):
+def test_notice_mode_on_and_off(live, target, facts, untrusted, target_address):
     """V.ii.4: the notice replaces every page; turning it off shows the live cut again."""
     on = run_notice_playbook(target.backend.host, "on")
     assert on.returncode == 0, on.stdout[-2000:]
     assert wait_for(lambda: notice_shown(untrusted, target_address), 10)
     assert 'id="aviso-prep"' in served(untrusted, target_address, "GUB_2024.csv").stdout
     assert headers(untrusted, target_address, "")["cache-control"] == "no-store"
-    assert target.file(f"{SITE}/current/index.html").exists  # the cut stays on disk
+    assert target.file(f"{facts.site_root}/current/index.html").exists  # the cut stays on disk
     off = run_notice_playbook(target.backend.host, "off")
     assert off.returncode == 0, off.stdout[-2000:]
     assert live_cut_shown(untrusted, target_address, ident(live))
-    events = target.check_output(f"tail -2 {SITE}/journal.jsonl")
+    events = target.check_output(f"tail -2 {facts.journal}")
     assert '"event": "notice_on"' in events and '"event": "notice_off"' in events
 
 
@@ -198,48 +202,48 @@ def publish_on_target(target, cut: datetime, out: str) -> str:
     """Make a synthetic package on the target and publish it at once (drill, forced). `out` must
     be readable by the publisher's account: run as root, `package publish` switches to it."""
     archive = target.check_output(
-        f"{LIB} package generate --cut '{cut:%Y-%m-%d %H:%M}' --out {out} --rows 40"
+        f"{lib(target)} package generate --cut '{cut:%Y-%m-%d %H:%M}' --out {out} --rows 40"
     )
-    target.check_output(
-        f"{LIB} package publish {archive} --root {SITE} --force --drill "
-        "--settings /etc/difusor/package.yml"
-    )
+    # The site root and the settings come from the host's facts.
+    target.check_output(f"{lib(target)} package publish {archive} --force --drill")
     return cut.strftime("%Y%m%d_%H%M")
 
 
 @pytest.fixture
-def auto_notice(target):
+def auto_notice(target, facts):
     """The watchdog configured to turn notice mode on by itself (restored afterwards)."""
-    target.check_output("cp /etc/difusor/web.yml /root/web.yml.saved")
-    target.check_output("sed -i 's/^auto_notice: false/auto_notice: true/' /etc/difusor/web.yml")
+    settings = facts.web_settings
+    target.check_output(f"cp {settings} /root/web.yml.saved")
+    target.check_output(f"sed -i 's/^auto_notice: false/auto_notice: true/' {settings}")
     yield
-    target.check_output("mv /root/web.yml.saved /etc/difusor/web.yml")
+    target.check_output(f"mv /root/web.yml.saved {settings}")
 
 
 def test_watchdog_serves_the_notice_after_three_missed_periods(
-    live, target, untrusted, target_address, auto_notice
+    live, target, facts, untrusted, target_address, auto_notice
 ):
     """A cut 50 minutes old (the call's 45 minutes plus the 5-minute grace) is an incident."""
     target.check_output("systemctl start difusor-watchdog.service")  # settle the level first
     old = publish_on_target(target, NOW - timedelta(minutes=50), "/var/tmp/old-cut")
     target.check_output("systemctl start difusor-watchdog.service")
     assert notice_shown(untrusted, target_address)
-    status = target.check_output(f"{LIB} web status")
+    status = target.check_output(f"{lib(target)} web status")
     assert status.startswith(f"freshness incident: live cut {old}, age 5")
-    journal = target.check_output(f"tail -3 {SITE}/journal.jsonl")
+    journal = target.check_output(f"tail -3 {facts.journal}")
     assert '"event": "stale_incident"' in journal and '"by": "watchdog"' in journal
     # A fresh cut arrives (forced: it is older than the cuts of earlier runs of this test on the
     # same hosts, and never from the future): the watchdog lifts its own notice.
     fresh = publish_on_target(target, NOW, "/var/tmp/fresh-cut")
     target.check_output("systemctl start difusor-watchdog.service")
     assert live_cut_shown(untrusted, target_address, fresh)
-    journal = target.check_output(f"tail -2 {SITE}/journal.jsonl")
+    journal = target.check_output(f"tail -2 {facts.journal}")
     assert '"event": "fresh_again"' in journal and '"event": "notice_off"' in journal
 
 
 def container_state(target) -> str:
     return target.check_output(
-        "docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.Pid}}' prep-web"
+        "docker inspect -f '{{.State.Status}} {{.RestartCount}} {{.State.Pid}}' "
+        + facts_of(target).web_container
     )
 
 
@@ -291,4 +295,7 @@ def test_site_comes_back_after_the_server_restarts(target, untrusted, target_add
     subprocess.run(["docker", "restart", container], check=True, capture_output=True)
     assert wait_for(lambda: served(untrusted, target_address, "", "-m 3").rc == 0, 120)
     print(f"served again {time.monotonic() - started:.1f} s after the restart began")
-    assert target.check_output("docker inspect -f '{{.State.Status}}' prep-web") == "running"
+    container_name = facts_of(target).web_container
+    assert target.check_output(f"docker inspect -f '{{{{.State.Status}}}}' {container_name}") == (
+        "running"
+    )

@@ -697,10 +697,9 @@ def _names(items: list[str], limit: int = 6) -> str:
     return ", ".join(items[:limit]) + more
 
 
-def check_arrivals(arrivals: list[Arrival] | None, params: dict[str, Any]) -> Check:
+def check_arrivals(arrivals: list[Arrival] | None, incoming: str, params: dict[str, Any]) -> Check:
     """No complete file (archive or sidecar) waits in the incoming directory longer than a pass
     takes to publish it. None: the directory could not be listed (packages cannot land)."""
-    incoming = params["incoming_dir"]
     limit = arrival_wait_limit_s(params)
     shown = {
         "incoming": incoming,

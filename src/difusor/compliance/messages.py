@@ -107,6 +107,10 @@ MESSAGES: dict[str, dict[str, str]] = {
     "id_addresses": {"es": "Direcciones", "en": "Addresses"},
     "id_clock_utc": {"es": "Reloj del servidor (UTC)", "en": "Server clock (UTC)"},
     "id_timezone": {"es": "Zona horaria del servidor", "en": "Server time zone"},
+    "id_facts": {
+        "es": "Hechos del servidor (rutas, operador; los escriben los roles)",
+        "en": "Host facts (paths, operator; written by the roles)",
+    },
     "overall_none": {
         "es": "No se pudo auditar ningún servidor.",
         "en": "No server could be audited.",

@@ -6,19 +6,15 @@ import shlex
 import subprocess
 from collections.abc import Callable
 from datetime import datetime
+from functools import cached_property
 from typing import Any
 
+from difusor import hostfacts
 from difusor.drill.inventory import DrillHost
 from difusor.errors import DifusorError
 from difusor.package import journal
 
-SITE = "/srv/prep/site"
-WEB = "/srv/prep/web"
-LIB = "PYTHONPATH=/opt/difusor/lib python3 -m difusor.cli"
-WEB_SETTINGS = "/etc/difusor/web.yml"
-SAVED_WEB_SETTINGS = "/etc/difusor/web.yml.drill-saved"
 DRILL_WATCH_UNTIL = "2099-12-31 23:59"
-CONTAINER = "prep-web"
 # Where packages are generated on the host: readable by the publisher's account, which `package
 # publish` run as root switches to (difusor.owner).
 WORK = "/var/tmp/difusor-drill"
@@ -54,6 +50,19 @@ class Remote:
         self.host = host
         self._run = runner
 
+    @cached_property
+    def facts(self) -> hostfacts.HostFacts:
+        """The host's facts (paths, container), read once from the file the roles wrote."""
+        try:
+            shown = self.run(hostfacts.READ_COMMAND, timeout_s=30)
+        except RemoteError as exc:
+            raise DifusorError(f"{self.host.name}: cannot read the host's facts: {exc}") from None
+        return hostfacts.from_command_output(0, shown, self.host.name)
+
+    @property
+    def lib(self) -> str:
+        return f"PYTHONPATH={self.facts.lib_dir} python3 -m difusor.cli"
+
     def run(self, command: str, timeout_s: float = 120) -> str:
         try:
             result = self._run(
@@ -75,36 +84,46 @@ class Remote:
     def check_reachable(self) -> None:
         """Stop the drill (exit 2) when the host cannot be reached or is not a difusor."""
         try:
-            self.run(f"test -d {SITE} && test -d {WEB}", timeout_s=30)
+            self.run("true", timeout_s=30)
         except RemoteError as exc:
             raise DifusorError(
                 f"{self.host.name} ({self.host.address}): cannot reach it over SSH as "
-                f"{self.host.user}, or it has no {SITE}: {exc}. Is it up and provisioned with "
+                f"{self.host.user}: {exc}. Is it up?"
+            ) from None
+        site, web = self.facts.site_root, self.facts.web_root
+        try:
+            self.run(f"test -d {site} && test -d {web}", timeout_s=30)
+        except RemoteError:
+            raise DifusorError(
+                f"{self.host.name}: it has no {site} or {web} (its facts: "
+                f"{self.facts.source or 'none, the defaults'}). Is it provisioned with "
                 "playbooks/site.yml?"
             ) from None
 
     # --- facts ----------------------------------------------------------------------------
 
     def live_cut(self) -> str | None:
-        target = self.run(f"readlink {SITE}/current || true")
+        target = self.run(f"readlink {self.facts.site_root}/current || true")
         return target.rsplit("/", 1)[-1] if target else None
 
     def notice_active(self) -> bool:
-        return self.run(f"test -e {WEB}/notice/active && echo on || echo off") == "on"
+        return (
+            self.run(f"test -e {self.facts.web_root}/notice/active && echo on || echo off") == "on"
+        )
 
     def journal_length(self) -> int:
-        return int(self.run(f"cat {SITE}/journal.jsonl 2>/dev/null | wc -l"))
+        return int(self.run(f"cat {self.facts.journal} 2>/dev/null | wc -l"))
 
     def journal_since(self, length: int) -> list[dict[str, Any]]:
         """The journal's events after its first `length` lines."""
-        text = self.run(f"tail -n +{length + 1} {SITE}/journal.jsonl 2>/dev/null || true")
+        text = self.run(f"tail -n +{length + 1} {self.facts.journal} 2>/dev/null || true")
         return journal.parse_lines(text)
 
     def container_state(self) -> tuple[str, int, int]:
         """(status, restart count, main PID) of the web container."""
         text = self.run(
             f"docker inspect -f '{{{{.State.Status}}}} {{{{.RestartCount}}}} "
-            f"{{{{.State.Pid}}}}' {CONTAINER}"
+            f"{{{{.State.Pid}}}}' {self.facts.web_container}"
         )
         status, restarts, pid = text.split()
         return status, int(restarts), int(pid)
@@ -114,28 +133,34 @@ class Remote:
     def kill_container_main(self, pid: int) -> None:
         self.run(f"kill -9 {pid}")
 
+    def start_container(self) -> None:
+        self.run(f"docker start {self.facts.web_container}")
+
     def run_watchdog(self) -> str:
         self.run("systemctl start difusor-watchdog.service")
-        return self.run(f"{LIB} web status")
+        return self.run(f"{self.lib} web status")
 
     def auto_notice_on(self) -> None:
         """Save the watchdog settings, then for the drill: auto_notice true, and the PREP open
         (watch_until far ahead; a drill runs outside the real night, when the watchdog would
         otherwise report `closed`). restore_web_settings undoes both."""
+        settings, saved = self.facts.web_settings, self._saved_web_settings
         self.run(
-            f"cp -p {WEB_SETTINGS} {SAVED_WEB_SETTINGS} && "
+            f"cp -p {settings} {saved} && "
             f"sed -i -e 's/^auto_notice: .*/auto_notice: true/' "
-            f"-e \"s/^watch_until: .*/watch_until: '{DRILL_WATCH_UNTIL}'/\" {WEB_SETTINGS} && "
-            f"grep -qx 'auto_notice: true' {WEB_SETTINGS} && "
-            f"grep -qx \"watch_until: '{DRILL_WATCH_UNTIL}'\" {WEB_SETTINGS}"
+            f"-e \"s/^watch_until: .*/watch_until: '{DRILL_WATCH_UNTIL}'/\" {settings} && "
+            f"grep -qx 'auto_notice: true' {settings} && "
+            f"grep -qx \"watch_until: '{DRILL_WATCH_UNTIL}'\" {settings}"
         )
+
+    @property
+    def _saved_web_settings(self) -> str:
+        return f"{self.facts.web_settings}.drill-saved"
 
     def restore_web_settings(self) -> bool:
         """Put back the saved watchdog settings; False when there was nothing saved."""
-        out = self.run(
-            f"if test -e {SAVED_WEB_SETTINGS}; then mv {SAVED_WEB_SETTINGS} {WEB_SETTINGS} && "
-            "echo restored; fi"
-        )
+        settings, saved = self.facts.web_settings, self._saved_web_settings
+        out = self.run(f"if test -e {saved}; then mv {saved} {settings} && echo restored; fi")
         return out == "restored"
 
     def publish_generated(self, cut: datetime, name: str) -> str:
@@ -143,14 +168,11 @@ class Remote:
         drill); returns the archive's path."""
         out = f"{WORK}/{name}"
         archive = self.run(
-            f"rm -rf {out} && {LIB} package generate --cut '{cut:%Y-%m-%d %H:%M}' "
+            f"rm -rf {out} && {self.lib} package generate --cut '{cut:%Y-%m-%d %H:%M}' "
             f"--out {out} --rows 40"
         ).splitlines()[-1]
-        self.run(
-            f"{LIB} package publish {archive} --root {SITE} --force --drill "
-            "--settings /etc/difusor/package.yml"
-        )
+        self.run(f"{self.lib} package publish {archive} --force --drill")
         return archive
 
     def notice_off(self) -> None:
-        self.run(f"{LIB} notice off")
+        self.run(f"{self.lib} notice off")

@@ -112,7 +112,7 @@ class Drill:
     def crash(self, number: int, kept: str, values: dict) -> StepResult:
         status, restarts, pid = self.remote.container_state()
         if status != "running":
-            raise RemoteError(f"the container prep-web is {status} before the crash")
+            raise RemoteError(f"the web container is {status} before the crash")
         self.remote.kill_container_main(pid)
         started = self.clock()
         after: list[tuple[str, int, int]] = []
@@ -294,7 +294,7 @@ class Drill:
             status, _, _ = self.remote.container_state()
             if status == "running":
                 return None
-            self.remote.run("docker start prep-web")
+            self.remote.start_container()
             return Fact("container_started")
 
         def newest() -> Fact | None:

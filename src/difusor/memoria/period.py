@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
-from difusor.stats.aggregate import TIEMPO_DEL_CENTRO
+from difusor import call
+from difusor.call import TIEMPO_DEL_CENTRO
 
-STATS_FROM = date(2024, 6, 2)  # VII.a.ii: "durante el periodo del 2 al 9 de junio de 2024"
-STATS_TO = date(2024, 6, 9)
-DUE = date(2024, 6, 12)  # VII.b: "a más tardar el día 12 de junio de 2024"
-# VI.a: publication from 20:00 on 2 June until at least 23:59 on 9 June.
-WINDOW_START = datetime(2024, 6, 2, 20, 0, tzinfo=TIEMPO_DEL_CENTRO)
-WINDOW_END = datetime(2024, 6, 10, 0, 0, tzinfo=TIEMPO_DEL_CENTRO)
+STATS_FROM = call.STATS_FROM  # VII.a.ii: "durante el periodo del 2 al 9 de junio de 2024"
+STATS_TO = call.STATS_TO
+DUE = call.MEMORIA_DUE  # VII.b: "a más tardar el día 12 de junio de 2024"
+# VI.a: publication from 20:00 on 2 June until at least 23:59 on 9 June (the end of that minute).
+WINDOW_START = call.PUBLISH_FROM
+WINDOW_END = call.KEEP_UNTIL + timedelta(minutes=1)
 
 MONTHS_ES = [
     "enero",

@@ -12,7 +12,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from difusor import package
+from difusor import hostfacts, package
 from difusor.output import say
 from difusor.owner import act_as_owner_of, readable_by_now
 from difusor.package import inspect, synthetic
@@ -23,10 +23,16 @@ from difusor.package.layout import format_csv_cut, parse_cut_arg
 # `package ingest`: a package was rejected (and journaled); the pass itself worked. The ingest
 # unit counts it as success (SuccessExitStatus), so a failed unit means the publisher cannot run.
 EXIT_REJECTED = 3
+ROOT_HELP = "holds releases/ and current (default: the host facts' site root)"
 
 
 def cmd_package(args: argparse.Namespace) -> int:
-    settings = package.load_settings(args.settings) if args.settings else package.Settings()
+    facts = hostfacts.load(args.facts)
+    settings = hostfacts.package_settings(facts, args.settings)
+    if getattr(args, "root", "") is None:
+        args.root = facts.site_root
+    if getattr(args, "incoming", "") is None:
+        args.incoming = facts.incoming_dir
     if args.action in ("publish", "ingest", "rollback"):
         who = act_as_owner_of(args.root)  # root writes the site root as its owner
         if args.action == "publish":
@@ -123,7 +129,16 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """`difusor package verify|publish|ingest|list|rollback|generate`."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument(
-        "--settings", type=Path, help="YAML file overriding package format and publishing settings"
+        "--settings",
+        type=Path,
+        help="YAML file of package format and publishing settings (default: the host facts')",
+    )
+    common.add_argument(
+        "--facts",
+        type=Path,
+        default=hostfacts.FACTS_PATH,
+        help="the host's facts: paths, publication window (default: %(default)s; "
+        "the defaults when it does not exist)",
     )
     parser = commands.add_parser(
         "package", help="verify, publish, list, roll back or generate results packages"
@@ -148,7 +163,7 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "publish", parents=[common], help="verify a package and make it the live cut"
     )
     publish.add_argument("path", type=Path, metavar="PATH")
-    publish.add_argument("--root", type=Path, required=True, help="holds releases/ and current")
+    publish.add_argument("--root", type=Path, help=ROOT_HELP)
     publish.add_argument(
         "--force", action="store_true", help="accept a cut not newer than the live one"
     )
@@ -163,8 +178,10 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         f"directory. Exit 0 when every arrival was handled, {EXIT_REJECTED} when a package was "
         "rejected (journaled, the live cut kept), 1 when the pass itself failed.",
     )
-    ingest.add_argument("--incoming", type=Path, required=True, help="where transfers arrive")
-    ingest.add_argument("--root", type=Path, required=True, help="holds releases/ and current")
+    ingest.add_argument(
+        "--incoming", type=Path, help="where transfers arrive (default: the host facts')"
+    )
+    ingest.add_argument("--root", type=Path, help=ROOT_HELP)
     ingest.add_argument(
         "--drill", action="store_true", help="go live even before the publication window"
     )
@@ -181,11 +198,11 @@ def register(commands: argparse._SubParsersAction) -> argparse.ArgumentParser:
         "nothing is published, moved or journaled",
     )
     listing = pkg_actions.add_parser("list", parents=[common], help="list the releases")
-    listing.add_argument("--root", type=Path, required=True)
+    listing.add_argument("--root", type=Path, help=ROOT_HELP)
     back = pkg_actions.add_parser(
         "rollback", parents=[common], help="make the previous (or the given) cut live"
     )
-    back.add_argument("--root", type=Path, required=True)
+    back.add_argument("--root", type=Path, help=ROOT_HELP)
     back.add_argument("--to", metavar="CUT", help="YYYYMMDD_HHMM or 'YYYY-MM-DD HH:MM'")
     gen = pkg_actions.add_parser(
         "generate", parents=[common], help="write a synthetic package in the real layout"

@@ -18,7 +18,7 @@ import tarfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from difusor import __version__
+from difusor import __version__, call
 from difusor.package import synthetic
 from difusor.package.layout import (
     Settings,
@@ -32,13 +32,13 @@ from difusor.package.layout import (
 ENTITY_ID, ENTITY = 30, "VERACRUZ"
 ELECTION, ELECTION_CODE, YEAR = "GUBERNATURA", "GUB", 2024
 VERACRUZ_ACTAS = 11_000
-NIGHT_START = datetime(2024, 6, 2, 20, 0)  # local time; progress is measured from here
+NIGHT_START = call.PUBLISH_FROM  # progress is measured from here
 NIGHT_HOURS = 20
 
 
 def progress(cut: datetime, settings: Settings) -> float:
     """Share of actas captured at this cut: grows over the night; 30 % in drills before it."""
-    start = NIGHT_START.replace(tzinfo=settings.tz)
+    start = NIGHT_START
     hours = (cut - start) / timedelta(hours=1)
     if hours < 0:
         return 0.3

@@ -17,10 +17,11 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
+from difusor import call
 from difusor.errors import DifusorError
 from difusor.package import presets
 
-TIMEZONE = "America/Mexico_City"  # Tiempo del Centro (UTC-6 all of 2024)
+TIMEZONE = call.TIMEZONE
 CUT_ID_FORMAT = "%Y%m%d_%H%M"  # also the name of a release directory
 CUT_ID_RE = re.compile(r"\d{8}_\d{4}")
 FROM_PRESET: Any = None  # the default of a format field: its preset's value
@@ -85,9 +86,11 @@ class Settings:
     # Outside drill mode a package whose metadata says `synthetic: true` is refused; a test or
     # demo set-up (never a real difusor) may accept them.
     accept_synthetic: bool = False
-    publish_from: datetime = datetime(2024, 6, 2, 20, 0, tzinfo=ZoneInfo(TIMEZONE))
+    # The publication window (VI.a); on a host, the host's facts give it
+    # (hostfacts.package_settings).
+    publish_from: datetime = call.PUBLISH_FROM
     # The last results stay online at least until then (VI.a): nothing may take the site down.
-    keep_until: datetime = datetime(2024, 6, 9, 23, 59, tzinfo=ZoneInfo(TIMEZONE))
+    keep_until: datetime = call.KEEP_UNTIL
     precompress_suffixes: tuple[str, ...] = (
         ".html",
         ".htm",
@@ -163,15 +166,15 @@ class Settings:
         return dataclasses.replace(defaults, **values)
 
 
-def load_settings(path: Path) -> Settings:
-    """Settings from a YAML (or JSON) file holding a mapping of Settings fields."""
+def load_settings(path: Path, base: dict[str, Any] | None = None) -> Settings:
+    """Settings from a YAML (or JSON) file holding a mapping of Settings fields, over `base`."""
     try:
         data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
         raise DifusorError(f"cannot read package settings {path}: {exc}") from exc
     if not isinstance(data, dict):
         raise DifusorError(f"package settings {path} must be a mapping")
-    return Settings.from_mapping(data)
+    return Settings.from_mapping({**(base or {}), **data})
 
 
 # --- cut times --------------------------------------------------------------------------------

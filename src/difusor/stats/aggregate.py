@@ -27,10 +27,10 @@ from datetime import date, datetime, timezone
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from difusor.call import TIEMPO_DEL_CENTRO
 from difusor.stats.classify import BotDetector, is_page_view, page_path
 from difusor.stats.logs import Request
 
-TIEMPO_DEL_CENTRO = ZoneInfo("America/Mexico_City")
 VISIT_GAP_S = 30 * 60
 FLUSH_EVERY_S = 5 * 60
 DURATION_BUCKETS: tuple[tuple[int, str], ...] = (

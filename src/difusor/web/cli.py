@@ -9,26 +9,25 @@ import sys
 from datetime import datetime, timezone
 from pathlib import Path
 
-from difusor import tools
+from difusor import hostfacts, tools
 from difusor.errors import DifusorError
 from difusor.owner import act_as_owner_of
-from difusor.package.layout import Settings, load_settings
 from difusor.web import freshness, notice
-from difusor.web.settings import (
-    DEFAULT_PACKAGE_SETTINGS,
-    DEFAULT_SITE_ROOT,
-    DEFAULT_WEB_ROOT,
-    DEFAULT_WEB_SETTINGS,
-    load_watchdog_settings,
-)
+from difusor.web.settings import load_watchdog_settings
 from difusor.web.window import refuse_in_window
 
 # journald priorities for the watchdog's line (sd-daemon prefixes)
 PRIORITY = {"warning": "<4>", "critical": "<2>", "incident": "<2>"}
 
 
-def _package_settings(path: Path) -> Settings:
-    return load_settings(path) if path.exists() else Settings()
+def _from_facts(args: argparse.Namespace) -> None:
+    """Fill the paths and settings not given on the command line from the host's facts."""
+    facts = hostfacts.load(args.facts)
+    args.site_root = args.site_root or facts.site_root
+    args.web_root = args.web_root or facts.web_root
+    args.package_settings = hostfacts.package_settings(facts, args.settings)
+    if "web_settings" in args:
+        args.web_settings = args.web_settings or facts.web_settings
 
 
 def _need_web_root(web_root: Path) -> None:
@@ -42,13 +41,15 @@ def _need_web_root(web_root: Path) -> None:
 def cmd_notice(args: argparse.Namespace) -> int:
     if args.inventory:
         return _notice_playbook(args)
+    _from_facts(args)
     _need_web_root(args.web_root)
     by = getpass.getuser()  # who asks, before root becomes the site root's owner
     if args.action != "status":
         act_as_owner_of(args.site_root)  # root writes the flag and the journal as their owner
     if args.action == "on":
-        settings = _package_settings(args.settings)
-        refuse_in_window(datetime.now(timezone.utc), settings, "turn notice mode on", args.force)
+        refuse_in_window(
+            datetime.now(timezone.utc), args.package_settings, "turn notice mode on", args.force
+        )
         state, changed = notice.turn_on(args.web_root, args.site_root, reason=args.reason, by=by)
     elif args.action == "off":
         state, changed = notice.turn_off(args.web_root, args.site_root, by=by)
@@ -87,7 +88,8 @@ def _notice_playbook(args: argparse.Namespace) -> int:
 
 
 def cmd_web(args: argparse.Namespace) -> int:
-    settings = _package_settings(args.settings)
+    _from_facts(args)
+    settings = args.package_settings
     if args.action == "watchdog":
         act_as_owner_of(args.site_root)  # root writes the state and the journal as their owner
     if args.check:
@@ -123,16 +125,15 @@ def cmd_web(args: argparse.Namespace) -> int:
 def register(commands: argparse._SubParsersAction) -> None:
     paths = argparse.ArgumentParser(add_help=False)
     paths.add_argument(
-        "--site-root", type=Path, default=DEFAULT_SITE_ROOT, help="(default: %(default)s)"
-    )
-    paths.add_argument(
-        "--web-root", type=Path, default=DEFAULT_WEB_ROOT, help="(default: %(default)s)"
-    )
-    paths.add_argument(
-        "--settings",
+        "--facts",
         type=Path,
-        default=DEFAULT_PACKAGE_SETTINGS,
-        help="publishing settings (default: %(default)s)",
+        default=hostfacts.FACTS_PATH,
+        help="the host's facts, which give the defaults below (default: %(default)s)",
+    )
+    paths.add_argument("--site-root", type=Path, help="(default: the host facts')")
+    paths.add_argument("--web-root", type=Path, help="(default: the host facts')")
+    paths.add_argument(
+        "--settings", type=Path, help="publishing settings (default: the host facts')"
     )
 
     note = commands.add_parser(
@@ -162,10 +163,7 @@ def register(commands: argparse._SubParsersAction) -> None:
     )
     web.add_argument("action", choices=["watchdog", "status"])
     web.add_argument(
-        "--web-settings",
-        type=Path,
-        default=DEFAULT_WEB_SETTINGS,
-        help="watchdog settings (default: %(default)s)",
+        "--web-settings", type=Path, help="watchdog settings (default: the host facts')"
     )
     web.add_argument(
         "--check",

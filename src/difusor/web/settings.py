@@ -1,4 +1,4 @@
-"""Settings of the web side: paths and the freshness watchdog (YAML, e.g. /etc/difusor/web.yml)."""
+"""Settings of the freshness watchdog (YAML; on a host, the facts' `web_settings`)."""
 
 from __future__ import annotations
 
@@ -7,27 +7,21 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import yaml
 
+from difusor import call
 from difusor.errors import DifusorError
-from difusor.package.layout import TIMEZONE, parse_cut_arg
-
-DEFAULT_SITE_ROOT = Path("/srv/prep/site")
-DEFAULT_WEB_ROOT = Path("/srv/prep/web")
-DEFAULT_PACKAGE_SETTINGS = Path("/etc/difusor/package.yml")
-DEFAULT_WEB_SETTINGS = Path("/etc/difusor/web.yml")
+from difusor.package.layout import parse_cut_arg
 
 
 @dataclass(frozen=True)
 class WatchdogSettings:
     """When the live cut counts as late (I.H: four cuts an hour; V.ii.4: 45 minutes)."""
 
-    period_min: int = 15  # the electoral body's update period
+    period_min: int = call.UPDATE_PERIOD_MIN  # the electoral body's update period
     grace_min: int = 5  # how late a cut may arrive before its period counts as missed
-    # The PREP closes 24 hours after it opens; after that no cut is expected.
-    watch_until: datetime = datetime(2024, 6, 3, 20, 0, tzinfo=ZoneInfo(TIMEZONE))
+    watch_until: datetime = call.PREP_CLOSES  # after that no cut is expected
     auto_notice: bool = False  # turn notice mode on by itself after three missed periods
 
     @classmethod
@@ -40,7 +34,7 @@ class WatchdogSettings:
         for key, value in data.items():
             if key == "watch_until":
                 try:
-                    values[key] = parse_cut_arg(str(value), ZoneInfo(TIMEZONE))
+                    values[key] = parse_cut_arg(str(value), call.TIEMPO_DEL_CENTRO)
                 except ValueError as exc:
                     raise DifusorError(f"watchdog setting {key}: {exc}") from None
             elif key == "auto_notice":
