@@ -26,6 +26,8 @@ from conftest import (
 from difusor.package import generate
 
 TZ = ZoneInfo("America/Mexico_City")
+# <cut>_PREP_<ELECTION>_VER/VER_<ELECTION>_2024.csv (issue 15: the state layout).
+STATE_RESULTS_CSV = re.compile(r"\d{8}_\d{4}_PREP_([A-Z_]+)_VER/VER_\1_2024\.csv")
 # An hour ago, so that no cut of the scenario is from the future (the watchdog calls a live cut
 # from the future an incident); each later test pushes a newer one.
 BASE = datetime.now(TZ).replace(second=0, microsecond=0) - timedelta(hours=1)
@@ -49,12 +51,20 @@ def test_trusted_push_goes_live_unmodified(packages, trusted, untrusted, target_
     assert result.rc == 0, result.stderr
     assert wait_for(lambda: live_cut_shown(untrusted, target_address, ident(first)), 30)
     print(f"live {time.monotonic() - started:.1f} s after the push started")
+    # The package is in the state PREP layout of 2024: one folder per election with its results
+    # CSV and its catalog; each is served with the package's bytes.
     with zipfile.ZipFile(first) as archive:
-        expected = hashlib.sha256(archive.read("GUB_2024.csv")).hexdigest()
-    body = untrusted.check_output(
-        f"curl -sfk https://{target_address}/GUB_2024.csv | sha256sum | cut -d' ' -f1"
-    )
-    assert body == expected, "the served CSV differs from the package (VI.b)"
+        csvs = {name: archive.read(name) for name in archive.namelist() if name.endswith(".csv")}
+    results = [name for name in csvs if STATE_RESULTS_CSV.fullmatch(name)]
+    assert sorted(name.split("/")[-1] for name in results) == [
+        "VER_DIP_LOC_2024.csv",
+        "VER_GUB_2024.csv",
+    ], sorted(csvs)
+    for name, data in csvs.items():
+        served_digest = untrusted.check_output(
+            f"curl -sfk https://{target_address}/{name} | sha256sum | cut -d' ' -f1"
+        )
+        assert served_digest == hashlib.sha256(data).hexdigest(), f"{name} differs (VI.b)"
 
 
 def nothing_arrived(target, package) -> None:
