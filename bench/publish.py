@@ -25,6 +25,10 @@ Everything runs on loopback in a temporary directory and stops by itself. Measur
 The web server is a ThreadingHTTPServer in its own process (as nginx would be) that opens files
 through the served directory on every request, so a symlink switch is followed at once. The
 load runs in another process, so that neither steals the publisher's interpreter lock.
+4. With `--sizes` (instead of 1-3): verify and publish times of packages at real size, in the
+   2024 layouts (issue 15): a Veracruz-2024 state package (GUB and DIP_LOC, `--rows` actas each)
+   and a national INE package (PRES, SEN and DIP_FED inner zips, `--national-rows` each).
+
 Exit status 1 if difusor's way (clean or hostile) had a failed or mixed response, a valid cut
 of the hostile mix did not go live in turn, a poison was not rejected, or arrival to served
 took 3 s or more; timings are not asserted anywhere else.
@@ -56,7 +60,7 @@ from multiprocessing.synchronize import Event
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from difusor.package import generate, ingest
+from difusor.package import generate, ingest, publish, verify
 from difusor.package.layout import Settings, sidecar_path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -382,6 +386,55 @@ def report(args: argparse.Namespace, arrival: float, ways: list[WayResult]) -> N
     print(f"  {'publish time (median)':22} {median}")
 
 
+# --- package sizes (issue 15) ------------------------------------------------------------------
+
+LAST_CUT = datetime(2024, 6, 3, 20, 0, tzinfo=ZoneInfo("America/Mexico_City"))  # all captured
+SIZES = (  # name, layout, elections, actas per election (None: --rows, else --national-rows)
+    ("Veracruz 2024, state layout", "state", ("GUB", "DIP_LOC"), None),
+    ("national, INE layout", "ine", ("PRES", "SEN", "DIP_FED"), "national"),
+)
+
+
+def size_figures(work: Path, rows: int, national_rows: int) -> list[tuple[str, ...]]:
+    """(package, actas, archive MiB, files MiB, generate s, verify s, publish s) per size."""
+    settings = Settings(accept_synthetic=True)
+    lines = []
+    for name, layout, elections, size in SIZES:
+        actas = national_rows if size else rows
+        start = time.perf_counter()
+        archive = generate(LAST_CUT, work / layout, rows=actas, layout=layout, elections=elections)
+        generated = time.perf_counter()
+        verified = verify(archive, settings)
+        checked = time.perf_counter()
+        publish(archive, work / f"{layout}-root", drill=True, settings=settings)
+        published = time.perf_counter()
+        lines.append(
+            (
+                f"{name} ({verified.preset})",
+                f"{len(elections)} x {actas:,}",
+                f"{archive.stat().st_size / 2**20:.1f}",
+                f"{verified.total_bytes / 2**20:.1f}",
+                f"{generated - start:.1f}",
+                f"{checked - generated:.2f}",
+                f"{published - checked:.2f}",
+            )
+        )
+    return lines
+
+
+def report_sizes(lines: list[tuple[str, ...]]) -> None:
+    print(f"difusor package sizes benchmark: {os.cpu_count()} CPUs")
+    head = ("package", "actas", "zip MiB", "served MiB", "generate s", "verify s", "publish s")
+    widths = [max(len(row[i]) for row in (head, *lines)) for i in range(len(head))]
+    for row in (head, *lines):
+        print(
+            "  ".join(
+                cell.rjust(width) if i else cell.ljust(width)
+                for i, (cell, width) in enumerate(zip(row, widths, strict=True))
+            )
+        )
+
+
 def positive(text: str) -> int:
     value = int(text)
     if value < 1:
@@ -394,7 +447,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=positive, default=11_000, help="actas per package")
     parser.add_argument("--cuts", type=positive, default=20, help="publishes per way")
     parser.add_argument("--clients", type=positive, default=8, help="HTTP client threads")
+    parser.add_argument(
+        "--sizes",
+        action="store_true",
+        help="only verify and publish times of real-size packages (state and INE layouts)",
+    )
+    parser.add_argument(
+        "--national-rows", type=positive, default=170_000, help="actas per national election"
+    )
     args = parser.parse_args(argv)
+    if args.sizes:
+        with tempfile.TemporaryDirectory(prefix="difusor-bench-") as tmp:
+            report_sizes(size_figures(Path(tmp), args.rows, args.national_rows))
+        return 0
     with tempfile.TemporaryDirectory(prefix="difusor-bench-") as tmp:
         work = Path(tmp)
         archives = make_cuts(work / "packages", args.rows, args.cuts + 2)

@@ -11,7 +11,7 @@ its document root. Printed side by side, from one run:
   included (HTTP/1.1 for both, so headers count as plain text; HTTP/2, which browsers use on
   443, compresses them further), as a browser asks for them (Accept-Encoding: gzip, br) and
   without compression;
-- bytes of a download of the results CSV (GUB_2024.csv), the heavy file of the night;
+- bytes of a download of the governor's results CSV, the heavy file of the night;
 - page views and CSV downloads per second that fit in the call's 100 Mbps link (II.C.a), with
   and without precompression;
 - requests per second of index.html (wrk, keep-alive, 2 threads, 64 connections, 10 s each);
@@ -50,7 +50,8 @@ PAGE = [
     "assets/data/resumen.json",
 ]
 BROWSER = "gzip, deflate, br"
-DOWNLOAD = "GUB_2024.csv"  # the results file people download (the page links it)
+# The results file people download (the page links it): the governor's CSV of the 21:00 cut.
+DOWNLOAD = "20240602_2100_PREP_GUB_VER/VER_GUB_2024.csv"
 
 
 def sh(*args: str, **kwargs) -> str:

@@ -129,9 +129,7 @@ def packages(tmp_path_factory):
         [("assets/extra.js", b"console.log('re-issued');\n" * 20)],
         name=archives[2].name,
         base={
-            name: data
-            for name, data in contents(archives[2]).items()
-            if name != "MANIFEST.sha256"
+            name: data for name, data in contents(archives[2]).items() if name != "MANIFEST.sha256"
         },
     )
     return archives, other

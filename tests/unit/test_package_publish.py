@@ -11,7 +11,6 @@ from datetime import datetime, timedelta
 
 import pytest
 from package_kit import (
-    served_csv,
     AFTER_WINDOW,
     CUT,
     LATER,
@@ -20,6 +19,7 @@ from package_kit import (
     base_files,
     make_tar,
     make_zip,
+    served_csv,
     tar_member,
 )
 

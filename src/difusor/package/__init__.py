@@ -1,9 +1,11 @@
 """Results packages ("paquetes de difusión"): verify, publish atomically, roll back, generate.
 
-Modules, one job each: `layout` (format facts and settings), `archive` (decoding zip/tar.gz),
-`extract` (safe extraction policy), `verify` (every rule), `precompress`, `releases` (the
-releases/ tree and the `current` symlink), `journal` (JSON-lines events), `publish`, `ingest`
-(arrivals in an incoming directory), `generate`.
+Modules, one job each: `layout` (format facts and settings), `presets` (the named formats of
+2024), `archive` (decoding zip/tar.gz), `extract` (safe extraction policy, inner archives
+included), `verify` (every rule), `hints` (which preset a rejection calls for), `inspect`,
+`precompress`, `releases` (the releases/ tree and the `current` symlink), `journal` (JSON-lines
+events), `publish`, `ingest` (arrivals in an incoming directory), `generate` and `synthetic`
+(the 2024 layouts).
 """
 
 from difusor.package.errors import RULES, PackageRejected, PublishFailed

@@ -4,7 +4,8 @@ It feeds the incident report (memoria técnica). Pipeline events: arrival, verif
 verify_failed, staged, published, rejected, rollback; web events: notice_on, notice_off (notice
 mode, V.ii.4) and the freshness watchdog's stale_warning, stale_critical, stale_incident and
 fresh_again (with `age_s`, the live cut's age in seconds). Every line has `time` (UTC, ISO 8601),
-`event`, `archive` and `cut`. (`unchanged`: an arrival that is the package already live, a
+`event`, `archive` and `cut`; the pipeline's events of an archive also `preset`, the package
+format in force (`presets`). (`unchanged`: an arrival that is the package already live, a
 re-send or one whose filing a crash interrupted; nothing switched. `deferred`: the machine
 failed, not the package, e.g. disk full: the arrival waits for the next pass.)
 
