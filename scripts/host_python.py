@@ -58,6 +58,7 @@ HOST_TESTS = (
     "tests/unit/test_package_layout.py",
     "tests/unit/test_package_publish.py",
     "tests/unit/test_package_verify.py",
+    "tests/unit/test_metrics.py",
     "tests/unit/test_web_freshness.py",
     "tests/unit/test_web_notice.py",
 )

@@ -20,6 +20,7 @@ from difusor.compliance import cli as compliance_cli
 from difusor.drill import cli as drill_cli
 from difusor.errors import DifusorError
 from difusor.memoria import cli as memoria_cli
+from difusor.metrics import cli as metrics_cli
 from difusor.output import say
 from difusor.package import cli as package_cli
 from difusor.stats import cli as stats_cli
@@ -41,6 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
         role_docs,
         package_cli,
         web_cli,
+        metrics_cli,
         stats_cli,
         memoria_cli,
         compliance_cli,

@@ -36,6 +36,10 @@ class HostFacts:
     web_log_dir: Path = Path("/var/log/difusor/web")
     package_settings: Path = Path("/etc/difusor/package.yml")
     web_settings: Path = Path("/etc/difusor/web.yml")
+    # The portal's certificate chain, server certificate first (role prep_web installs it).
+    tls_certificate: Path = Path("/etc/difusor/tls/fullchain.pem")
+    # Node exporter's textfile collector directory: `difusor metrics write` writes there.
+    metrics_dir: Path = Path("/var/lib/prometheus/node-exporter")
     web_container: str = "prep-web"
     publisher_user: str = "prep-publisher"
     operator_user: str = "prep"

@@ -44,6 +44,8 @@ PROGRAMS: dict[str, Program] = {
         Program("debootstrap", "debootstrap", "images build: the base images"),
         Program("gpg", "gpg", "images build: the Ubuntu archive key is checked"),
         Program("dpkg-deb", "dpkg", "images build: the Ubuntu keyring package is unpacked"),
+        Program("promtool", "prometheus", "unit tests: the alert rules (promtool test rules)"),
+        Program("chromium", "chromium", "unit tests: the portal monitor's page in a browser"),
     )
 }
 
