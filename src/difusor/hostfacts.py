@@ -17,6 +17,7 @@ from typing import Any
 
 from difusor import call
 from difusor.errors import DifusorError
+from difusor.package import presets
 from difusor.package.layout import Settings, load_settings
 
 FACTS_PATH = Path("/etc/difusor/facts.json")
@@ -43,6 +44,7 @@ class HostFacts:
     web_container: str = "prep-web"
     publisher_user: str = "prep-publisher"
     operator_user: str = "prep"
+    package_preset: str = presets.AUTO  # the package format (package/presets.py)
     # The publication window (VI.a), 'YYYY-MM-DD HH:MM' in Tiempo del Centro.
     publish_from: str = call.local_text(call.PUBLISH_FROM)
     keep_until: str = call.local_text(call.KEEP_UNTIL)
@@ -110,12 +112,16 @@ def load(path: Path = FACTS_PATH) -> HostFacts:
 
 def package_settings(facts: HostFacts, path: Path | None = None) -> Settings:
     """The package settings in force on the host: the file `path` (by default the facts' own,
-    when it exists) over the facts' publication window."""
-    window = {"publish_from": facts.publish_from, "keep_until": facts.keep_until}
+    when it exists) over the facts' package preset and publication window."""
+    base = {
+        "preset": facts.package_preset,
+        "publish_from": facts.publish_from,
+        "keep_until": facts.keep_until,
+    }
     path = path or facts.package_settings
     if path.exists():
-        return load_settings(path, base=window)
-    return Settings.from_mapping(window)
+        return load_settings(path, base=base)
+    return Settings.from_mapping(base)
 
 
 # How the drill, the demo and the audit read the facts of a remote host: this command's output

@@ -205,3 +205,14 @@ def test_the_unit_files_leave_the_paths_to_the_facts():
         )
         assert "--root" not in exec_start and "--settings" not in exec_start
         assert os.fspath(HostFacts().prep_root) not in exec_start
+
+
+def test_the_package_preset_comes_from_the_facts_and_the_file_may_refine_the_format(tmp_path):
+    facts = HostFacts.from_mapping(
+        {"package_preset": "computos", "package_settings": str(tmp_path / "package.yml")}
+    )
+    assert hostfacts.package_settings(facts).preset == "computos"
+    assert hostfacts.package_settings(facts).csv_delimiter == "|"
+    (tmp_path / "package.yml").write_text("csv_rows_header_line: 9\n")
+    settings = hostfacts.package_settings(facts)
+    assert (settings.preset, settings.csv_rows_header_line) == ("computos", 9)
