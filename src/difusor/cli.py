@@ -24,6 +24,7 @@ from difusor.metrics import cli as metrics_cli
 from difusor.output import say
 from difusor.package import cli as package_cli
 from difusor.stats import cli as stats_cli
+from difusor.status import cli as status_cli
 from difusor.web import cli as web_cli
 
 
@@ -48,6 +49,7 @@ def build_parser() -> argparse.ArgumentParser:
         compliance_cli,
         provision,
         drill_cli,
+        status_cli,
         diagram,
         simulator,
     )

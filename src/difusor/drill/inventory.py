@@ -26,26 +26,29 @@ class DrillHost:
     rsync_user: str = DEFAULT_USER  # rsync_receiver_auth_user
 
 
-def host_from_vars(name: str, variables: dict[str, Any], password: str | None = None) -> DrillHost:
+def host_from_vars(
+    name: str, variables: dict[str, Any], password: str | None = None, *, push: bool = True
+) -> DrillHost:
     """A DrillHost from one host's variables (role defaults under the inventory's); `password`
-    (given by the user) wins over the inventory's rsync_receiver_password."""
+    (given by the user) wins over the inventory's rsync_receiver_password. Without `push`
+    (SSH only, e.g. `difusor status`) no rsync password is needed."""
 
     def get(key: str, fallback: Any = None) -> Any:
         return resolve(variables.get(key, fallback), variables)
 
-    secret = password if password else get(PASSWORD_VAR)
+    secret = (password if password else get(PASSWORD_VAR)) if push else ""
     if is_vaulted(secret):
         raise DifusorError(
             f"{name}: {PASSWORD_VAR} is encrypted inline with Ansible Vault; give the password "
             "with RSYNC_PASSWORD or --password-file (or keep it in a Vault-encrypted vars file "
             "and give --vault-password-file)"
         )
-    if not secret or not isinstance(secret, str):
+    if push and (not secret or not isinstance(secret, str)):
         raise DifusorError(
             f"{name}: no rsync password: set {PASSWORD_VAR} in the inventory (the sandbox's is in "
             "inventory/sandbox/group_vars/difusores.yml), or give RSYNC_PASSWORD or --password-file"
         )
-    if "{{" in secret:
+    if push and "{{" in secret:
         raise DifusorError(
             f"{name}: {PASSWORD_VAR} is a template ({secret!r}) that cannot be resolved here "
             "(a Vault-encrypted vars file needs --vault-password-file); or give the password "
@@ -65,9 +68,11 @@ def host_from_vars(name: str, variables: dict[str, Any], password: str | None = 
     )
 
 
-def select_hosts(inv: Inventory, limit: str | None, password: str | None = None) -> list[DrillHost]:
+def select_hosts(
+    inv: Inventory, limit: str | None, password: str | None = None, *, push: bool = True
+) -> list[DrillHost]:
     """The hosts of group difusores (or those --limit names among them) with what the drill
-    needs."""
+    needs (without `push`: what SSH needs)."""
     names = inv.group_hosts(GROUP)
     if limit:
         chosen = inv.hosts(limit)
@@ -80,4 +85,4 @@ def select_hosts(inv: Inventory, limit: str | None, password: str | None = None)
         names = chosen
     if not names:
         raise DifusorError(f"the inventory has no host in group {GROUP}")
-    return [host_from_vars(name, inv.variables(name), password) for name in names]
+    return [host_from_vars(name, inv.variables(name), password, push=push) for name in names]
