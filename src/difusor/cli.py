@@ -21,6 +21,7 @@ from difusor.drill import cli as drill_cli
 from difusor.errors import DifusorError
 from difusor.memoria import cli as memoria_cli
 from difusor.metrics import cli as metrics_cli
+from difusor.monitor import cli as monitor_cli
 from difusor.output import say
 from difusor.package import cli as package_cli
 from difusor.stats import cli as stats_cli
@@ -50,6 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
         provision,
         drill_cli,
         status_cli,
+        monitor_cli,
         diagram,
         simulator,
     )

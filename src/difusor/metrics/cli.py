@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 from difusor import hostfacts
@@ -21,25 +19,7 @@ from difusor.errors import DifusorError
 from difusor.metrics.collect import Sources, collect, now_utc
 from difusor.metrics.exposition import render
 from difusor.metrics.families import families
-
-PROM_NAME = "difusor.prom"
-
-
-def write_atomically(directory: Path, name: str, text: str) -> Path:
-    """Replace DIRECTORY/NAME by `text` in one rename: the collector never reads half a file."""
-    target = directory / name
-    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=directory)
-    try:
-        with os.fdopen(descriptor, "w", encoding="utf-8") as stream:
-            stream.write(text)
-            stream.flush()
-            os.fsync(stream.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+from difusor.metrics.textfile import PROM_NAME, write_atomically
 
 
 def _sources(args: argparse.Namespace, facts: hostfacts.HostFacts) -> Sources:
