@@ -123,7 +123,7 @@ def test_the_written_metrics_pass_promtool_check_metrics(promtool, tmp_path):
     from metrics_kit import host, minutes_ago, publish
 
     from difusor.cli import main
-    from difusor.metrics.cli import PROM_NAME
+    from difusor.metrics.textfile import PROM_NAME
 
     facts_path = host(tmp_path)
     publish(tmp_path, facts_path, minutes_ago(20))

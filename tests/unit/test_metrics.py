@@ -17,9 +17,9 @@ from metrics_kit import CERTIFICATE, CERTIFICATE_EXPIRY, access_line, host, minu
 from difusor import certs, hostfacts
 from difusor.cli import main
 from difusor.metrics import accesslog, fail2ban
-from difusor.metrics.cli import PROM_NAME
 from difusor.metrics.collect import STATE_NAME
 from difusor.metrics.exposition import Family, Sample, counter, family, gauge, render
+from difusor.metrics.textfile import PROM_NAME
 
 
 def samples(text: str) -> dict[str, float]:
