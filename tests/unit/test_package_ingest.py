@@ -140,3 +140,28 @@ def test_a_check_fails_where_a_pass_could_not_run(tmp_path):
     (tmp_path / "incoming").mkdir()
     with pytest.raises(DifusorError, match="site root does not exist"):
         ingest_module.check(tmp_path / "incoming", tmp_path / "nowhere")
+
+
+def test_an_arrival_that_cannot_be_filed_is_journaled_once_per_call(tmp_path, monkeypatch):
+    """A rejected arrival the pass cannot move out of incoming/ (filing fails) is handled once per
+    call, not again and again until the settle deadline; the next call tries it again."""
+    incoming, root = tmp_path / "incoming", tmp_path / "site"
+    corrupt = generate(CUT, incoming, rows=5)
+    corrupt.write_bytes(corrupt.read_bytes()[:-10])
+
+    def cannot_file(*_args, **_kwargs):
+        raise PermissionError("received/ is read-only")
+
+    monkeypatch.setattr(ingest_module, "_file_pair", cannot_file)
+    outcomes = ingest(incoming, root, now=AFTER_WINDOW, settings=SETTINGS, settle_s=1.0)
+    assert [o.event for o in outcomes] == ["rejected"]
+    assert corrupt.exists()  # still where it landed
+    journal = (root / "journal.jsonl").read_text().splitlines()
+    # One pass's lines: the rule that rejected it, then the internal error of filing it.
+    assert [json.loads(line).get("rule") for line in journal if '"rejected"' in line] == [
+        "sidecar-mismatch",
+        "internal-error",
+    ]
+    assert [o.event for o in ingest(incoming, root, now=AFTER_WINDOW, settings=SETTINGS)] == [
+        "rejected"
+    ]

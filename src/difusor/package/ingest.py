@@ -136,25 +136,36 @@ def ingest(
     poll_s: float = 0.2,
 ) -> list[Outcome]:
     """Publish (or stage, or reject) each complete arrival and move it to ROOT/received/; while
-    something is still arriving, keep going for up to `settle_s` seconds."""
+    something is still arriving, keep going for up to `settle_s` seconds. An arrival is handled
+    once per call unless it changes: one that stays where it was, unchanged (it could not be
+    filed), waits for the next pass instead of being journaled again and again until the
+    deadline."""
     settings = settings or Settings()
     deadline = time.monotonic() + settle_s
     outcomes: list[Outcome] = []
+    handled: dict[str, tuple | None] = {}
     while True:
-        outcomes += _ingest_pass(incoming, root, drill, settings, now)
+        outcomes += _ingest_pass(incoming, root, drill, settings, now, handled)
         if time.monotonic() >= deadline:
             return outcomes
         found = survey(Path(incoming), settings)
-        if found.complete or found.hopeless:  # completed during the pass
-            continue
+        names = [*found.complete, *(item[0] for item in found.hopeless)]
+        if any(not _already(Path(incoming), name, handled) for name in names):
+            continue  # completed (or changed) during the pass
         if not found.waiting:
             return outcomes
         time.sleep(poll_s)
 
 
 def _ingest_pass(
-    incoming: Path, root: Path, drill: bool, settings: Settings, now: datetime | None
+    incoming: Path,
+    root: Path,
+    drill: bool,
+    settings: Settings,
+    now: datetime | None,
+    handled: dict[str, tuple | None],
 ) -> list[Outcome]:
+    """One pass over what is complete and not `handled` as it is now (which it records)."""
     incoming, root = Path(os.path.abspath(incoming)), Path(root)
     releases_dir(root).mkdir(parents=True, exist_ok=True)
     outcomes = []
@@ -172,6 +183,9 @@ def _ingest_pass(
             _log_internal("finishing an interrupted filing", exc)
         found = survey(incoming, settings)  # under the lock: what another pass left
         for name, rule, detail in found.hopeless:
+            if _already(incoming, name, handled):
+                continue
+            handled[name] = _signature(incoming / name)
             outcomes.append(
                 _contained(
                     name,
@@ -179,6 +193,9 @@ def _ingest_pass(
                 )
             )
         for name in found.complete:
+            if _already(incoming, name, handled):
+                continue
+            handled[name] = _signature(incoming / name)
             outcomes.append(
                 _contained(
                     name,
@@ -189,6 +206,19 @@ def _ingest_pass(
                 )
             )
     return outcomes
+
+
+def _signature(path: Path) -> tuple | None:
+    """What tells one arrival under a name from the next: inode, size, modification time."""
+    try:
+        info = path.lstat()
+    except OSError:
+        return None
+    return (info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _already(incoming: Path, name: str, handled: dict[str, tuple | None]) -> bool:
+    return name in handled and handled[name] == _signature(incoming / name)
 
 
 def _contained(
