@@ -8,6 +8,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from host_kit import facts_file
 from stats_kit import line
 
 from difusor import call
@@ -19,27 +20,21 @@ CERTIFICATE_EXPIRY = datetime(2051, 7, 1, 12, 30, tzinfo=timezone.utc)
 
 
 def host(tmp_path: Path, **changes: str) -> Path:
-    """The facts file of a host under tmp_path (directories made, nothing published)."""
-    prep = tmp_path / "prep"
-    facts = {
-        "prep_root": str(prep),
-        "incoming_dir": str(prep / "incoming"),
-        "site_root": str(prep / "site"),
-        "web_root": str(prep / "web"),
-        "web_log_dir": str(tmp_path / "log"),
-        "package_settings": str(tmp_path / "package.yml"),
-        "web_settings": str(tmp_path / "web.yml"),
-        "tls_certificate": str(CERTIFICATE),
-        "metrics_dir": str(tmp_path / "textfile"),
-        "publish_from": "2024-01-01 00:00",
+    """The facts file of a host under tmp_path (directories made, nothing published; the
+    publication window open, the watchdog watching)."""
+    path = facts_file(
+        tmp_path,
+        web_log_dir=str(tmp_path / "log"),
+        tls_certificate=str(CERTIFICATE),
+        metrics_dir=str(tmp_path / "textfile"),
+        publish_from="2024-01-01 00:00",
         **changes,
-    }
+    )
+    facts = json.loads(path.read_text())
     for key in ("site_root", "web_root", "web_log_dir", "metrics_dir", "incoming_dir"):
         Path(facts[key]).mkdir(parents=True, exist_ok=True)
     (Path(facts["web_root"]) / "notice").mkdir(exist_ok=True)
-    (tmp_path / "web.yml").write_text("watch_until: '2099-12-31 23:59'\ngrace_min: 5\n")
-    path = tmp_path / "facts.json"
-    path.write_text(json.dumps(facts))
+    Path(facts["web_settings"]).write_text("watch_until: '2099-12-31 23:59'\ngrace_min: 5\n")
     return path
 
 

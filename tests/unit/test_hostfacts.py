@@ -13,6 +13,7 @@ import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
 from ansible.template import Templar, trust_as_template
+from host_kit import facts_file
 
 from difusor import call, hostfacts
 from difusor.cli import main
@@ -125,21 +126,6 @@ def test_the_read_command_tells_no_file_from_an_unreadable_one(tmp_path):
     broken = subprocess.run(["sh", "-c", command], capture_output=True, text=True, check=False)
     with pytest.raises(DifusorError, match=r"cannot read h:/etc/difusor/facts\.json"):
         hostfacts.from_command_output(broken.returncode, broken.stdout, "h")
-
-
-def facts_file(tmp_path: Path, **changes: str) -> Path:
-    facts = {
-        "prep_root": str(tmp_path / "prep"),
-        "incoming_dir": str(tmp_path / "prep/in"),
-        "site_root": str(tmp_path / "prep/sitio"),
-        "web_root": str(tmp_path / "prep/web"),
-        "package_settings": str(tmp_path / "package.yml"),
-        "web_settings": str(tmp_path / "web.yml"),
-        **changes,
-    }
-    path = tmp_path / "facts.json"
-    path.write_text(json.dumps(facts))
-    return path
 
 
 def test_the_publisher_takes_its_paths_and_window_from_the_facts(tmp_path, capsys):

@@ -189,7 +189,7 @@ def test_a_real_host_side_snapshot_over_the_runner(tmp_path):
     facts = host(tmp_path, lib_dir=str(SRC))
     cut = minutes_ago(21)
     publish(tmp_path, facts, cut)
-    served = (tmp_path / "prep/site/current").resolve().name
+    served = (hostfacts.load(facts).site_root / "current").resolve().name
     code, out = run_once([FRESH], ThisMachine(facts))
     assert code == 0, out
     (shown,) = json.loads(out)["hosts"]
