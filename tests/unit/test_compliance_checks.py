@@ -199,6 +199,22 @@ def test_listening_sockets_against_firewall():
     assert blocked.ok and blocked.measured["listening_but_blocked"] == [5432]
 
 
+def test_a_port_of_the_difusors_own_passes_only_for_the_trusted_sources():
+    """Role monitoring's node exporter (9100) beside the call's ports: reachable from the
+    sources that reach SSH and rsync, it passes; from any other source it fails."""
+    params = CATALOG.params("II.C.c")
+    listening = [*checks.parse_ss_listening(fixture("ss-tlnH-difusor.txt")), ("0.0.0.0", 9100)]
+    text = fixture("ufw-status-difusor.txt")
+    rule = "9100/tcp                   ALLOW IN    {source}                 # difusor monitoring\n"
+    anchor = "80/tcp (v6)"
+    trusted = text.replace(anchor, rule.format(source="172.18.0.1") + anchor, 1)
+    check = checks.check_exposure(listening, checks.parse_ufw_status(trusted), params)
+    assert check.ok and check.measured["trusted_sources_only"] == [9100], check.measured
+    other = text.replace(anchor, rule.format(source="198.51.100.7") + anchor, 1)
+    check = checks.check_exposure(listening, checks.parse_ufw_status(other), params)
+    assert check.status == "fail" and check.measured["unexpected"] == [9100]
+
+
 def test_public_ip():
     private = checks.parse_ip_addresses(fixture("ip-addr-private.json"))
     assert private and checks.check_public_ip(private).status == "fail"

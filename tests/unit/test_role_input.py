@@ -59,6 +59,12 @@ CASES = [
     ("ntp", {"ntp_servers": [{"options": "iburst"}]}, "ntp_servers"),
     ("ntp", {"ntp_servers": [], "ntp_pools": []}, "give chrony at least one time source"),
     ("docker", {"docker_package_source": "snap"}, "docker_package_source"),
+    (
+        "monitoring",
+        {**GOOD, "monitoring_scrape_sources": ["192.0.2.999/32"]},
+        "not addresses: 192.0.2.999/32",
+    ),
+    ("monitoring", {**GOOD, "monitoring_node_exporter_port": 443}, "must be a free TCP port"),
 ]
 
 

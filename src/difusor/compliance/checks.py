@@ -448,20 +448,28 @@ def _loopback(address: str) -> bool:
 def check_exposure(
     listening: list[tuple[str, int]], status: UfwStatus, params: dict[str, Any]
 ) -> Check:
-    """Listening sockets against the firewall: what is reachable must be what the call allows."""
+    """Listening sockets against the firewall: what is reachable must be what the call allows.
+    A port of the difusor's own beyond the call's lists (the metrics of role monitoring) passes
+    only when the firewall lets in no one but the sources it lets reach SSH and rsync."""
     public = {int(port) for port in params["public_tcp_ports"]}
     trusted = {int(port) for port in params["trusted_tcp_ports"]}
     exposed_ports = sorted({port for address, port in listening if not _loopback(address)})
     allowed = allowed_tcp_sources(status) if status.active else {}
     reachable = [port for port in exposed_ports if port in allowed or not status.active]
     blocked = [port for port in exposed_ports if port not in reachable]
-    unexpected = [port for port in reachable if port not in public | trusted]
+    trusted_sources = set().union(*(allowed.get(port, set()) for port in trusted)) - {"Anywhere"}
+    others = [port for port in reachable if port not in public | trusted]
+    trusted_only = [
+        port for port in others if allowed.get(port) and allowed[port] <= trusted_sources
+    ]
+    unexpected = [port for port in others if port not in trusted_only]
     not_listening = sorted(port for port in public | trusted if port not in exposed_ports)
     measured = {
         "listening": exposed_ports,
         "reachable_through_firewall": reachable,
         "listening_but_blocked": blocked,
         "allowed_but_not_listening": not_listening,
+        "trusted_sources_only": trusted_only,
         "unexpected": unexpected,
     }
     summary = msg(

@@ -1,0 +1,164 @@
+"""Watching election night (issue 19; I.H, V.ii.2, V.ii.4): every target's node exporter serves
+the difusor's metrics to the trusted side only; a real Prometheus on the trusted client scrapes
+them with the project's alert rules; a cut left to age past one update period fires the
+missed-period alert within two scrape intervals and a fresh cut resolves it. `difusor status`
+shows the live cut of every target; `difusor monitor`, run from the controller against the
+targets' portals, flags the one left stale on purpose and no other, and its status page says so
+in a real browser. Runs last (after test_web, whose cuts are newer than any before), so the
+forced old cuts here trouble no test."""
+
+import json
+import os
+import subprocess
+import sys
+import time
+from datetime import datetime, timedelta
+from pathlib import Path
+from urllib.parse import quote
+from zoneinfo import ZoneInfo
+
+from conftest import INVENTORY, TARGETS, address_of, facts_of, get, tcp_open, wait_for
+
+TZ = ZoneInfo("America/Mexico_City")
+PORT = 9100  # role monitoring's default
+SCRAPE_S = 5  # converge.yml's scrape and evaluation interval
+PROMETHEUS = "http://127.0.0.1:9090"
+PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
+DIFUSOR = str(Path(sys.executable).with_name("difusor"))
+ENV = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")}
+STALE = next((name for name in TARGETS if "debian" in name), TARGETS[-1])  # left behind
+
+
+def lib(target) -> str:
+    return f"PYTHONPATH={facts_of(target).lib_dir} python3 -m difusor.cli"
+
+
+def prometheus_api(trusted, path: str) -> dict:
+    answer = json.loads(trusted.check_output(f"curl -sf --max-time 5 '{PROMETHEUS}{path}'"))
+    assert answer["status"] == "success", answer
+    return answer["data"]
+
+
+def firing(trusted, alert: str, instance: str) -> bool:
+    alerts = prometheus_api(trusted, "/api/v1/alerts")["alerts"]
+    return any(
+        item["labels"].get("alertname") == alert
+        and item["labels"].get("instance") == instance
+        and item["state"] == "firing"
+        for item in alerts
+    )
+
+
+def test_metrics_reach_the_trusted_side_only(target, target_address, trusted, untrusted):
+    metrics = trusted.check_output(f"curl -sf --max-time 5 http://{target_address}:{PORT}/metrics")
+    assert "\ndifusor_live_cut_timestamp_seconds" in metrics
+    assert not tcp_open(untrusted, target_address, PORT)
+
+
+def test_prometheus_scrapes_every_target(target, target_address, trusted):
+    instance = f"{target_address}:{PORT}"
+
+    def up() -> bool:
+        query = quote(f'up{{instance="{instance}"}}')
+        result = prometheus_api(trusted, f"/api/v1/query?query={query}")["result"]
+        return bool(result) and result[0]["value"][1] == "1"
+
+    assert wait_for(up, 60), prometheus_api(trusted, "/api/v1/targets")
+
+
+def publish_now(target, cut: datetime, out: str) -> None:
+    """A synthetic package for `cut` published at once (forced, drill), then the metrics."""
+    archive = target.check_output(
+        f"{lib(target)} package generate --cut '{cut:%Y-%m-%d %H:%M}' --out {out} --rows 40"
+    )
+    target.check_output(f"{lib(target)} package publish {archive} --force --drill")
+    target.check_output("systemctl start difusor-metrics.service")
+
+
+def test_a_late_cut_fires_the_alert_and_a_fresh_one_resolves_it(target, target_address, trusted):
+    instance = f"{target_address}:{PORT}"
+    now = datetime.now(TZ).replace(second=0, microsecond=0)
+    publish_now(target, now - timedelta(minutes=25), "/var/tmp/late-cut")  # one period missed
+    written = time.monotonic()
+    assert wait_for(lambda: firing(trusted, "DifusorPeriodMissed", instance), 60, 0.5)
+    elapsed = time.monotonic() - written
+    print(f"{target.backend.host}: DifusorPeriodMissed firing {elapsed:.1f} s after the metrics")
+    assert elapsed <= 2 * SCRAPE_S + 2  # two scrape intervals, and the polling's own latency
+    publish_now(target, now, "/var/tmp/fresh-cut")
+    assert wait_for(lambda: not firing(trusted, "DifusorPeriodMissed", instance), 60, 0.5)
+
+
+def live_cut(host) -> str:
+    return host.check_output(f"readlink {facts_of(host).site_root}/current").rsplit("/", 1)[-1]
+
+
+def test_status_once_shows_the_live_cut_each_target_serves():
+    shown = subprocess.run(
+        [DIFUSOR, "status", "-i", INVENTORY, "--once", "--format", "json"],
+        capture_output=True,
+        text=True,
+        env=ENV,
+        cwd=PROJECT,
+        check=False,
+    )
+    assert shown.returncode == 0, shown.stderr[-2000:]
+    hosts = {host["name"]: host for host in json.loads(shown.stdout)["hosts"]}
+    assert sorted(hosts) == sorted(TARGETS)
+    for name in TARGETS:
+        assert hosts[name]["error"] is None, hosts[name]
+        assert hosts[name]["cut"] == live_cut(get(name)), hosts[name]
+    text = subprocess.run(
+        [DIFUSOR, "status", "-i", INVENTORY, "--once"], capture_output=True, text=True, env=ENV
+    )
+    print(text.stdout)  # the console, as an operator sees it
+
+
+def test_monitor_flags_the_stale_portal_and_no_other(tmp_path):
+    now = datetime.now(TZ).replace(second=0, microsecond=0)
+    for name in TARGETS:
+        cut = now - timedelta(minutes=60) if name == STALE else now
+        publish_now(get(name), cut, f"/var/tmp/monitor-{cut:%H%M}")
+    portals = tmp_path / "portales.yml"
+    portals.write_text(
+        "timeout_s: 5\nportals:\n"
+        + "".join(
+            f"  - {{name: {name}, url: 'https://{address_of(get(name))}/'}}\n" for name in TARGETS
+        )
+    )
+    out = tmp_path / "monitor"
+    try:
+        result = subprocess.run(
+            [DIFUSOR, "monitor", str(portals), "--once", "--out", str(out)],
+            capture_output=True,
+            text=True,
+            env=ENV,
+            check=False,
+            timeout=120,
+        )
+    finally:
+        publish_now(get(STALE), now, "/var/tmp/monitor-back")
+    print(result.stdout[-1500:], result.stderr[-1500:])
+    status = {
+        item["name"]: item for item in json.loads((out / "status.json").read_text())["portals"]
+    }
+    assert status[STALE]["state"] == "incident" and status[STALE]["incident"], status[STALE]
+    for name in TARGETS:
+        if name != STALE:
+            assert status[name]["state"] == "ok" and not status[name]["incident"], status[name]
+            assert status[name]["cut"] == f"{now:%Y%m%d_%H%M}"
+    # The status page in a real browser (Debian's chromium, headless): the text a person reads.
+    dom = subprocess.run(
+        [
+            "chromium",
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--dump-dom",
+            (out / "index.html").as_uri(),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    ).stdout
+    assert STALE in dom and "INCIDENTE" in dom, dom[-2000:]
