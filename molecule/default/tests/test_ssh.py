@@ -82,3 +82,20 @@ def test_root_login_refused_as_configured(facts, trusted, trusted_keys, target_a
 def test_sshd_config_is_what_sshd_runs(target):
     assert target.check_output("sshd -T | grep -i '^permitrootlogin'").endswith(" no")
     assert target.service("ssh").is_running
+
+
+def test_ssh_audit_finds_nothing_to_fail_or_warn(trusted, target_address):
+    """ssh-audit, from the trusted client: no algorithm, key or version it fails or warns about
+    (exit 0; 1 would be warnings, 2 failures)."""
+    result = trusted.run(f"ssh-audit -l warn {target_address}")
+    print(result.stdout)
+    assert result.rc == 0, result.stdout
+
+
+def test_host_keys_are_ed25519_and_rsa_of_3072_bits_or_more(target):
+    keys = target.check_output("ls /etc/ssh/ | grep -E '^ssh_host_.*_key$' | sort").split()
+    assert keys == ["ssh_host_ed25519_key", "ssh_host_rsa_key"]
+    bits = int(target.check_output("ssh-keygen -l -f /etc/ssh/ssh_host_rsa_key.pub").split()[0])
+    assert bits >= 3072
+    offered = target.check_output("sshd -T | grep -E '^(kexalgorithms|ciphers|macs) '")
+    assert "nistp" not in offered and "sha1" not in offered and "cbc" not in offered, offered
