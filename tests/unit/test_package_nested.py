@@ -10,6 +10,7 @@ import pytest
 from package_kit import CUT, LATER, SETTINGS, base_files, make_zip, tar_member
 
 from difusor.package import PackageRejected, verify
+from difusor.package.extract import Checker
 from difusor.package.generate import results_csv
 from difusor.package.layout import cut_id
 
@@ -105,6 +106,31 @@ def test_limits_count_across_levels(tmp_path):
     outer_bytes = sum(len(data) for name, data in base_files().items() if name != "GUB_2024.csv")
     sizes = dataclasses.replace(SETTINGS, max_total_bytes=outer_bytes + len(many) + 100)
     assert rejected(archive, sizes).rule == "too-large"
+
+
+def test_decoded_bytes_count_across_levels(tmp_path, monkeypatch):
+    """The bytes actually decoded are one budget for the outer and the inner levels: each level
+    decodes less than max_total_bytes, both together more. The declared sizes are hidden from
+    the limit (every other check of a member stays), so only the decoded count can catch it:
+    with honest headers the declared check fires first, and a zip member that inflates beyond
+    its declared size is refused on its own."""
+    many = inner_zip([("relleno.bin", bytes(60_000))])
+    archive = ine_package(tmp_path, many)
+    with zipfile.ZipFile(io.BytesIO(many)) as handle:
+        inner_bytes = sum(info.file_size for info in handle.infolist())
+    with zipfile.ZipFile(archive) as handle:
+        outer_bytes = sum(info.file_size for info in handle.infolist())
+    limit = inner_bytes + outer_bytes // 2
+    assert outer_bytes < limit and inner_bytes < limit < outer_bytes + inner_bytes
+    admit = Checker.admit
+    monkeypatch.setattr(
+        Checker, "admit", lambda self, entry: admit(self, dataclasses.replace(entry, size=0))
+    )
+    enough = dataclasses.replace(SETTINGS, max_total_bytes=outer_bytes + inner_bytes)
+    assert verify(archive, enough).inner_archives == (INNER,)
+    error = rejected(archive, dataclasses.replace(SETTINGS, max_total_bytes=limit))
+    assert error.rule == "too-large" and "uncompressed data exceeds" in error.detail
+    assert error.member.startswith(f"{INNER}!/")
 
 
 def test_an_inner_archive_larger_than_its_limit(tmp_path):
