@@ -50,7 +50,7 @@ author: difusor
 EXAMPLES = r"""
 - name: Publish a package by hand
   difusor_package:
-    archive: /srv/prep/incoming/20240602_2015_PREP_GUB_VER.zip
+    archive: /srv/prep/incoming/20240602_2015_PREP_VER.zip
   environment:
     PYTHONPATH: /opt/difusor/lib
 """

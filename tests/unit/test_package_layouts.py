@@ -4,9 +4,10 @@ with its preset), presets and overrides, and rejections that name the preset tha
 import dataclasses
 import io
 import zipfile
+from datetime import datetime
 
 import pytest
-from package_kit import AFTER_WINDOW, CUT, SETTINGS, base_files, make_zip, served_csv
+from package_kit import AFTER_WINDOW, CUT, SETTINGS, TZ, base_files, make_zip, served_csv
 
 from difusor.errors import DifusorError
 from difusor.package import PackageRejected, Settings, generate, publish, verify
@@ -14,6 +15,24 @@ from difusor.package.layout import cut_id
 from difusor.package.presets import FORMAT_FIELDS, PRESETS
 
 COMPUTOS = dataclasses.replace(SETTINGS, preset="computos")
+# The row header of a Veracruz 2024 state CSV (issue 15): the common set, with Veracruz's
+# ID_MUNICIPIO, MUNICIPIO, CAND_IND_n and COTEJADA, its local party (FXMV) and the four
+# combinations of each three-party coalition.
+VERACRUZ_HEADER = ",".join(
+    (
+        "CLAVE_CASILLA,CLAVE_ACTA,ID_ENTIDAD,ENTIDAD,ID_DISTRITO,DISTRITO,ID_MUNICIPIO,MUNICIPIO",
+        "SECCION,ID_CASILLA,TIPO_CASILLA,EXT_CONTIGUA,UBICACION_CASILLA,TIPO_ACTA",
+        "TOTAL_BOLETAS_SOBRANTES,TOTAL_PERSONAS_VOTARON,TOTAL_REP_PARTIDO_CI_VOTARON",
+        "TOTAL_VOTOS_SACADOS,PAN,PRI,PRD,PVEM,PT,MC,MORENA,FXMV",
+        "C_PAN_PRI_PRD,C_PAN_PRI,C_PAN_PRD,C_PRI_PRD",
+        "C_PVEM_PT_MORENA,C_PVEM_PT,C_PVEM_MORENA,C_PT_MORENA",
+        "CAND_IND_1,CAND_IND_2,NO_REGISTRADAS,NULOS,TOTAL_VOTOS_ASENTADO,TOTAL_VOTOS_CALCULADO",
+        "LISTA_NOMINAL,REPRESENTANTES_PP_CI,OBSERVACIONES,CONTABILIZADA,MECANISMOS_TRASLADO",
+        "CODIGO_INTEGRIDAD,FECHA_HORA_ACOPIO,FECHA_HORA_CAPTURA,FECHA_HORA_VERIFICACION",
+        "ORIGEN,DIGITALIZACION,TIPO_DOCUMENTO,COTEJADA",
+    )
+)
+EVERY_ACTA_CAPTURED = datetime(2024, 6, 3, 20, 0, tzinfo=TZ)
 
 
 @pytest.mark.parametrize(
@@ -46,6 +65,21 @@ def test_the_state_layout_is_the_real_one(tmp_path):
     assert lines[1] == "02/06/2024 20:15 (UTC-6)" and lines[3].startswith("ACTAS_ESPERADAS,")
     assert lines[6].startswith("CLAVE_CASILLA,CLAVE_ACTA,ID_ENTIDAD,ENTIDAD,")
     assert lines[7].startswith("'30") and ",SIN ACTA," in data.decode("utf-8-sig")
+
+
+def test_a_veracruz_state_csv_has_its_column_set_and_the_real_row_size(tmp_path):
+    """Veracruz 2024 at the last cut: 11,000 actas per election, about 445 bytes each."""
+    archive = generate(EVERY_ACTA_CAPTURED, tmp_path, rows=11_000, layout="state", entity="VER")
+    for election in ("GUB", "DIP_LOC"):
+        with zipfile.ZipFile(archive) as handle:
+            lines = handle.read(served_csv(EVERY_ACTA_CAPTURED, election)).split(b"\n")
+        assert lines[6].decode() == VERACRUZ_HEADER
+        rows = [line for line in lines[7:] if line]
+        assert len(rows) == 11_000
+        assert {row.count(b",") for row in rows} == {VERACRUZ_HEADER.count(",")}
+        assert b",SIN ACTA," not in b"\n".join(rows)  # every acta is in
+        per_row = sum(len(row) + 1 for row in rows) / len(rows)
+        assert 430 <= per_row <= 460, f"{election}: {per_row:.1f} bytes per row"
 
 
 def test_computos_csvs_are_latin1_pipe_separated_with_quoted_keys(tmp_path):
