@@ -25,7 +25,7 @@ from difusor.system import ensure_commands, run
 BUILD_FORMAT = 3
 RECIPE_LABEL = "io.difusor.recipe"
 IMAGE_PREFIX = "difusor/"
-DEFAULT_IMAGES = ("debian12", "debian13", "ubuntu2204", "ubuntu2404", "client", "web")
+DEFAULT_IMAGES = ("debian12", "debian13", "ubuntu2204", "ubuntu2404", "client", "watcher", "web")
 SYSTEMD_CMD = 'CMD ["/lib/systemd/systemd"]'
 ARCHIVES = ("debian", "ubuntu")
 
