@@ -64,7 +64,7 @@ lock:
 	rm -rf /tmp/difusor-lock && python3 -m venv /tmp/difusor-lock
 	/tmp/difusor-lock/bin/pip install -q 'ansible<13' 'ansible-core<2.20' molecule \
 	  'molecule-plugins[docker]' pytest pytest-testinfra ansible-runner ansible-lint yamllint \
-	  ruff vermin docker paramiko jsonschema hypothesis
+	  ruff vermin docker paramiko jsonschema hypothesis ssh-audit
 	{ echo '# Pinned tool versions (pip freeze of a working set). Regenerate with `make lock`.'; \
 	  /tmp/difusor-lock/bin/pip freeze; } > requirements/dev.txt
 

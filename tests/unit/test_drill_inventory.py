@@ -97,3 +97,20 @@ def test_limit_must_be_a_difusor():
 def test_no_difusores_at_all():
     with pytest.raises(DifusorError, match="no host in group difusores"):
         select_hosts(Inventory({"_meta": {"hostvars": {}}}), None)
+
+
+def test_an_operator_with_become_runs_the_commands_through_sudo():
+    """Root cannot log in (PermitRootLogin no): with ansible_become the drill and `difusor status`
+    log in as the inventory's user and run each command as root with `sudo -n`."""
+    from difusor.drill.remote import ssh_command
+
+    variables = {"ansible_host": "192.0.2.8", "ansible_user": "operador", "ansible_become": True}
+    host = host_from_vars("d1", variables, push=False)
+    argv = ssh_command(host, "cat '/srv/prep/site/journal.jsonl'")
+    assert argv[-2:] == [
+        "192.0.2.8",
+        "sudo -n sh -c 'cat '\"'\"'/srv/prep/site/journal.jsonl'\"'\"''",
+    ]
+    assert "-l" in argv and argv[argv.index("-l") + 1] == "operador"
+    plain = host_from_vars("d1", {**variables, "ansible_become": False}, push=False)
+    assert ssh_command(plain, "true")[-1] == "true"

@@ -1,7 +1,12 @@
 """II.B.c and II.B.e: the operator logs in by key, by certificate and, where enabled and only
 from trusted sources, by password; the operator has root privileges; root as configured."""
 
+import io
+import tarfile
+from pathlib import Path
+
 import pytest
+import ssh_audit as ssh_audit_module
 from conftest import KEYS, address_of, put_file
 
 PASSWORD = "prep-drill-2024"  # fixture, see host_vars/target-ubuntu2204.yml
@@ -84,12 +89,35 @@ def test_sshd_config_is_what_sshd_runs(target):
     assert target.service("ssh").is_running
 
 
-def test_ssh_audit_finds_nothing_to_fail_or_warn(trusted, target_address):
-    """ssh-audit, from the trusted client: no algorithm, key or version it fails or warns about
-    (exit 0; 1 would be warnings, 2 failures)."""
-    result = trusted.run(f"ssh-audit -l warn {target_address}")
+@pytest.fixture(scope="session")
+def ssh_audit(trusted) -> str:
+    """ssh-audit (the project's pinned version, requirements/dev.txt) put on the trusted client:
+    the command that runs it there. Debian 12's own (2.5) predates strict key exchange and
+    post-quantum key exchange."""
+    package = Path(ssh_audit_module.__file__).parent
+    archive = io.BytesIO()
+    with tarfile.open(fileobj=archive, mode="w:gz") as tar:
+        tar.add(
+            package,
+            arcname="ssh_audit",
+            filter=lambda info: None if "__pycache__" in info.name else info,
+        )
+    put_file(trusted, "/root/ssh-audit.tgz", archive.getvalue())
+    trusted.check_output(
+        "rm -rf /root/ssh-audit && mkdir /root/ssh-audit && "
+        "tar -C /root/ssh-audit -xzf /root/ssh-audit.tgz"
+    )
+    return "PYTHONPATH=/root/ssh-audit python3 -m ssh_audit"
+
+
+def test_ssh_audit_finds_nothing_to_fail_or_warn(ssh_audit, trusted, target_address):
+    """ssh-audit from the trusted client: no algorithm, key or version it fails or warns about
+    (exit 0). Its connection-rate test is skipped: sshd's PerSourceMaxStartups 1 is the
+    protection its own message names, and that test reads it as a false positive."""
+    result = trusted.run(f"{ssh_audit} --skip-rate-test -l warn {target_address}")
     print(result.stdout)
     assert result.rc == 0, result.stdout
+    assert "cannot connect" not in result.stdout
 
 
 def test_host_keys_are_ed25519_and_rsa_of_3072_bits_or_more(target):

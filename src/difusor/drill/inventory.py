@@ -24,6 +24,7 @@ class DrillHost:
     password: str  # the rsync daemon password (module paquetes, user ople)
     module: str = DEFAULT_MODULE  # rsync_receiver_module
     rsync_user: str = DEFAULT_USER  # rsync_receiver_auth_user
+    become: bool = False  # ansible_become: commands go through `sudo -n` (root cannot log in)
 
 
 def host_from_vars(
@@ -65,6 +66,7 @@ def host_from_vars(
         password=secret,
         module=str(get("rsync_receiver_module") or DEFAULT_MODULE),
         rsync_user=str(get("rsync_receiver_auth_user") or DEFAULT_USER),
+        become=str(get("ansible_become", False)).lower() in ("true", "yes", "1"),
     )
 
 

@@ -36,6 +36,8 @@ def ssh_command(host: DrillHost, command: str, timeout_s: int = 10) -> list[str]
     ]
     if host.key:
         options += ["-i", host.key]
+    if host.become:  # the operator logs in (PermitRootLogin no) and has root through sudo
+        command = f"sudo -n sh -c {shlex.quote(command)}"
     return ["ssh", *options, "-p", str(host.port), "-l", host.user, host.address, command]
 
 
