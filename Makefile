@@ -46,7 +46,11 @@ unit: venv
 
 ## molecule: every scenario, on real systemd hosts
 molecule: setup
-	for scenario in $(SCENARIOS); do molecule test --scenario-name $$scenario; done
+	for scenario in $(SCENARIOS); do \
+	  rm -f .cache/molecule/verify-$$scenario.xml; \
+	  molecule test --scenario-name $$scenario \
+	    || { python scripts/verify_failures.py .cache/molecule/verify-$$scenario.xml; exit 1; }; \
+	done
 
 ## test: lint + unit + molecule
 test: lint unit molecule

@@ -6,6 +6,7 @@ import argparse
 import ipaddress
 import json
 import os
+import secrets
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
@@ -38,6 +39,9 @@ NTP_CLIENT_OPTIONS = "iburst minpoll 0 maxpoll 2"
 SERVICE_GROUPS = frozenset({NTP_GROUP, "simulators"})
 # Sandbox hosts are rebuilt often: their host keys change, so they are not remembered.
 SANDBOX_SSH_ARGS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
+# Each host is also known on its sandbox network as HOST.difusor.test (Docker's DNS; .test is
+# reserved for testing, RFC 6761): a name with a domain, as an ACME server wants one.
+SANDBOX_DOMAIN = "difusor.test"
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,7 @@ class Host:
     image: str
     state: str
     groups: list[str] = field(default_factory=list)
+    address6: str = ""
 
 
 def default_image() -> str:
@@ -133,15 +138,59 @@ def network_subnets(name: str) -> list[dict]:
     return info.get("IPAM", {}).get("Config") or []
 
 
+# Docker engines before 27 have no IPv6 address pool by default: then the sandbox takes a /64 of
+# its own from the unique local range (RFC 4193: fd00::/8 and a random 40-bit global ID).
+NO_IPV6_POOL = "could not find an available, non-overlapping IPv6 address pool"
+
+
+def unique_local_subnet(taken: Iterable[str], draw: Callable[[int], int]) -> str:
+    """A random RFC 4193 /64 (fdXX:XXXX:XXXX::/64) that overlaps none of the taken networks."""
+    used = [ipaddress.ip_network(net, strict=False) for net in taken]
+    for _ in range(100):
+        prefix = (0xFD << 40 | draw(40)) << 80
+        subnet = ipaddress.IPv6Network((prefix, 64))
+        if not any(subnet.version == net.version and subnet.overlaps(net) for net in used):
+            return str(subnet)
+    raise DifusorError("no free IPv6 unique local /64 found for the sandbox network")
+
+
+def machine_routes() -> list[dict]:
+    """This machine's IPv4 and IPv6 routes (`ip -j route`)."""
+    return [
+        route
+        for family in ("-4", "-6")
+        for route in json.loads(run(["ip", "-j", family, "route"]).stdout or "[]")
+    ]
+
+
+def taken_networks() -> list[str]:
+    """The destinations of this machine's routes and the subnets of its Docker networks."""
+    routes = [r["dst"] for r in machine_routes() if r.get("dst", "default") != "default"]
+    names = run(["docker", "network", "ls", "--format", "{{.Name}}"]).stdout.split()
+    return routes + [cfg["Subnet"] for name in names for cfg in network_subnets(name)]
+
+
+def create_network(sandbox: str, name: str) -> None:
+    """A dual-stack network: Docker assigns both prefixes, or the IPv6 one is a ULA /64 of ours."""
+    create = ["docker", "network", "create", "--ipv6", "--label", f"{LABEL}={sandbox}"]
+    result = run([*create, name], check=False)
+    if result.returncode == 0:
+        return
+    if NO_IPV6_POOL not in result.stderr:
+        raise DifusorError(f"docker network create {name}: {result.stderr.strip()}")
+    subnet = unique_local_subnet(taken_networks(), secrets.randbits)
+    run([*create, "--subnet", subnet, name])
+
+
 def ensure_network(sandbox: str) -> str:
-    """The sandbox's network, with a subnet that Docker assigns, checked against this machine's
-    routes so that test traffic never leaves for a real network."""
+    """The sandbox's network, dual-stack, with subnets checked against this machine's routes so
+    that test traffic never leaves for a real network."""
     name = network_name(sandbox)
     if run(["docker", "network", "inspect", name], check=False).returncode != 0:
-        run(["docker", "network", "create", "--label", f"{LABEL}={sandbox}", name])
+        create_network(sandbox, name)
     bridge = "br-" + run(["docker", "network", "inspect", "--format", "{{.Id}}", name]).stdout[:12]
     subnets = [cfg["Subnet"] for cfg in network_subnets(name)]
-    routes = json.loads(run(["ip", "-j", "route"]).stdout or "[]")
+    routes = machine_routes()
     for subnet in subnets:
         if clashes := overlapping_routes(subnet, bridge, routes):
             run(["docker", "network", "rm", name], check=False)
@@ -191,6 +240,8 @@ def start_host(
             platform.name,
             "--network",
             network,
+            "--network-alias",
+            f"{platform.name}.{SANDBOX_DOMAIN}",
             "--label",
             f"{LABEL}={sandbox}",
             "--label",
@@ -290,6 +341,7 @@ def status(sandbox: str | None = None) -> list[Host]:
                 image=labels.get(f"{LABEL}.image", ""),
                 state=info["State"]["Status"],
                 groups=[g for g in labels.get(f"{LABEL}.groups", "").split(",") if g],
+                address6=own.get("GlobalIPv6Address", ""),
             )
         )
     return sorted(hosts, key=lambda h: h.container)

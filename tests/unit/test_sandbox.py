@@ -1,9 +1,11 @@
+import ipaddress
 import json
 from pathlib import Path
 
 import pytest
 import yaml
 
+from difusor import sandbox
 from difusor.errors import DifusorError
 from difusor.sandbox import (
     Host,
@@ -95,6 +97,23 @@ def test_another_bridge_with_the_same_subnet_is_a_clash():
 def test_ipv6_routes_only_clash_with_ipv6_subnets():
     assert overlapping_routes("fd00:1::/48", "br-x", ROUTES) == ["fd00:1::/64 dev eth0"]
     assert overlapping_routes("10.9.0.0/16", "br-x", ROUTES) == []
+
+
+def test_the_ipv6_subnet_of_our_own_is_a_unique_local_64():
+    subnet = ipaddress.ip_network(sandbox.unique_local_subnet([], lambda bits: 0x123456789A))
+    assert str(subnet) == "fd12:3456:789a::/64"
+    assert subnet.prefixlen == 64 and subnet.subnet_of(ipaddress.ip_network("fc00::/7"))
+
+
+def test_the_ipv6_subnet_of_our_own_avoids_the_taken_ones():
+    draws = iter([0x1, 0x1, 0x2])
+    taken = ["fd00:0:1::/48", "172.18.0.0/16"]
+    assert sandbox.unique_local_subnet(taken, lambda bits: next(draws)) == "fd00:0:2::/64"
+
+
+def test_no_free_ipv6_subnet_is_a_clear_error():
+    with pytest.raises(DifusorError, match="no free IPv6"):
+        sandbox.unique_local_subnet(["fc00::/7"], lambda bits: 7)
 
 
 def test_inventory_groups_hosts_and_uses_the_sandbox_key(tmp_path: Path):

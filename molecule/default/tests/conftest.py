@@ -35,9 +35,11 @@ def facts_of(host) -> HostFacts:
     return _facts[name]
 
 
-def address_of(host) -> str:
-    """The host's IPv4 address on the scenario network."""
-    return host.interface("eth0", family="inet").addresses[0]
+def address_of(host, family: str = "inet") -> str:
+    """The host's address on the scenario network (dual-stack): IPv4 (inet) or the global IPv6
+    one (inet6)."""
+    addresses = host.interface("eth0", family=family).addresses
+    return next(a for a in addresses if not a.lower().startswith("fe80:"))
 
 
 def tcp_open(client, address: str, port: int) -> bool:
@@ -83,9 +85,14 @@ def ident(package) -> str:
     return package.name[:13]
 
 
+def url_host(address: str) -> str:
+    """An address as the host part of a URL (IPv6 in brackets)."""
+    return f"[{address}]" if ":" in address else address
+
+
 def served(client, address, path, options=""):
     """GET over HTTPS from a client (the scenario's certificate is self-signed)."""
-    return client.run(f"curl -sfk --max-time 5 {options} https://{address}/{path}")
+    return client.run(f"curl -sfk --max-time 5 {options} https://{url_host(address)}/{path}")
 
 
 def live_cut_shown(client, address, ident):

@@ -1,23 +1,32 @@
 """II.C.c: 80/443 from anywhere, 22/873 from trusted sources only, published containers too,
-and fail2ban banning a client that keeps failing SSH logins."""
+over IPv4 and IPv6 (the scenario network is dual-stack), and fail2ban banning a client that
+keeps failing SSH logins."""
 
 import pytest
 from conftest import address_of, tcp_open, wait_for
 
+FAMILIES = ["inet", "inet6"]
+
+
+@pytest.fixture(scope="module", params=FAMILIES)
+def address(request, target):
+    """The target's address of one family, as the clients connect to it."""
+    return address_of(target, request.param)
+
 
 @pytest.mark.parametrize("port", [22, 80, 443, 873])
-def test_trusted_client_reaches_every_service(trusted, target_address, port):
-    assert tcp_open(trusted, target_address, port)
+def test_trusted_client_reaches_every_service(trusted, address, port):
+    assert tcp_open(trusted, address, port)
 
 
 @pytest.mark.parametrize("port", [80, 443])
-def test_untrusted_client_reaches_the_portal(untrusted, target_address, port):
-    assert tcp_open(untrusted, target_address, port)
+def test_untrusted_client_reaches_the_portal(untrusted, address, port):
+    assert tcp_open(untrusted, address, port)
 
 
 @pytest.mark.parametrize("port", [22, 873])
-def test_untrusted_client_is_kept_from_ssh_and_rsync(untrusted, target_address, port):
-    assert not tcp_open(untrusted, target_address, port)
+def test_untrusted_client_is_kept_from_ssh_and_rsync(untrusted, address, port):
+    assert not tcp_open(untrusted, address, port)
 
 
 def test_ufw_is_active_and_denies_by_default(target):
@@ -31,6 +40,16 @@ def test_published_container_port_obeys_the_firewall(
 ):
     assert wait_for(lambda: tcp_open(trusted, target_address, published_probe), 20)
     assert not tcp_open(untrusted, target_address, published_probe)
+
+
+def test_published_container_port_is_closed_over_ipv6(target, published_probe, trusted, untrusted):
+    """Docker routes IPv4 to its containers (DOCKER-USER lets the trusted sources in); IPv6 reaches
+    them through docker-proxy on the host, so ufw's INPUT policy applies: a port that ufw does
+    not open is closed to every client, trusted or not. It listens: the target reaches it."""
+    address6 = address_of(target, "inet6")
+    assert wait_for(lambda: tcp_open(target, "::1", published_probe), 20), "probe not on IPv6"
+    assert not tcp_open(trusted, address6, published_probe)
+    assert not tcp_open(untrusted, address6, published_probe)
 
 
 def test_repeated_ssh_failures_get_a_client_banned(target, target_address, trusted, trusted2):

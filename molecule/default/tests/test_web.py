@@ -15,12 +15,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import (
+    address_of,
     copy_package,
     facts_of,
     ident,
     live_cut_shown,
     rsync_daemon,
     served,
+    url_host,
     wait_for,
 )
 
@@ -53,18 +55,20 @@ def live(tmp_path_factory, target, trusted, untrusted, target_address):
     return package
 
 
+@pytest.mark.parametrize("family", ["inet", "inet6"])
 @pytest.mark.parametrize("client_name", ["trusted", "untrusted"])
-def test_https_from_both_sides_shows_the_live_cut(request, live, target_address, client_name):
+def test_https_from_both_sides_shows_the_live_cut(request, live, target, client_name, family):
     client = request.getfixturevalue(client_name)
-    page = served(client, target_address, "")
+    address = address_of(target, family)
+    page = served(client, address, "")
     assert page.rc == 0, page.stderr
     assert f'data-corte="{ident(live)}"' in page.stdout
     shown = LIVE_CUT.strftime("%d/%m/%Y %H:%M")
     assert f">{shown} (UTC-6)</time>" in page.stdout, "the cut's date and time (I.H)"
     redirect = client.check_output(
-        f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' http://{target_address}/x"
+        f"curl -s -o /dev/null -w '%{{http_code}} %{{redirect_url}}' http://{url_host(address)}/x"
     )
-    assert redirect == f"301 https://{target_address}/x"
+    assert redirect == f"301 https://{url_host(address)}/x"
 
 
 def test_waiting_page_while_no_cut_is_live(live, target, facts, untrusted, target_address):
