@@ -146,6 +146,18 @@ def target_address(host, pytestconfig: pytest.Config) -> str:
     return addresses[0]
 
 
+@pytest.fixture(scope="module")
+def target_address6(host) -> str:
+    """The target's global IPv6 address, on the interface of its default IPv6 route (where
+    clients reach it over IPv6); "" when it has none."""
+    route = host.run("ip -6 -o route show default").stdout.split()
+    device = route[route.index("dev") + 1] if "dev" in route else ""
+    if not device:
+        return ""
+    shown = host.run(f"ip -6 -o addr show dev {device} scope global -deprecated").stdout.split()
+    return next((w.split("/")[0] for w in shown if "/" in w and ":" in w), "")
+
+
 def incoming_arrivals(host, evidence, facts) -> list | None:
     """The files in the incoming directory with their age (checks.Arrival); None when the
     directory cannot be listed."""

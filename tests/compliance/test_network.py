@@ -2,6 +2,8 @@
 probed from outside: from a trusted and an untrusted vantage point (--trusted-vantage,
 --untrusted-vantage: a testinfra URL such as local:// or a host of the inventory)."""
 
+import shlex
+
 import pytest
 
 from difusor.compliance import checks
@@ -53,58 +55,73 @@ def test_public_ip(host, evidence):
     evidence.verdict(checks.check_public_ip(checks.parse_ip_addresses(text)))
 
 
-def _probe(vantage, address, port, timeout_s, evidence) -> bool:
-    result = evidence.run(vantage, tcp_probe_command(address, port, timeout_s))
-    return result.rc == 0
+FAMILIES = ["IPv4", "IPv6"]
 
 
-@pytest.mark.requirement("II.C.c")
-@pytest.mark.parametrize("port", [22, 873, 80, 443])
-def test_ports_from_trusted_vantage(port, trusted_vantage, target_address, evidence, params):
-    """From a trusted source every port of the call answers."""
-    if trusted_vantage is None:
-        pytest.skip("no --trusted-vantage given: probe not run")
-    settings = params("II.C.c")
-    opened = _probe(trusted_vantage, target_address, port, settings["probe_timeout_s"], evidence)
-    evidence.verdict(
-        checks.Check(
-            checks.PASS if opened else checks.FAIL,
-            checks.msg(
-                "probe",
-                address=target_address,
-                port=port,
-                side=checks.msg("side_trusted"),
-                seen=checks.msg("word_open" if opened else "word_closed"),
-                expected=checks.msg("word_open"),
-            ),
-            {"port": port, "open": opened, "expected": "open"},
-        )
-    )
+def _probed_address(family, vantage, target_address, target_address6, evidence) -> str:
+    """The target's address of the family; IPv6 is probed where the target has a global IPv6
+    address and the vantage point a route to it."""
+    if family == "IPv4":
+        return target_address
+    if not target_address6:
+        pytest.skip("the target has no global IPv6 address: not probed over IPv6")
+    if evidence.run(vantage, f"ip -6 route get {shlex.quote(target_address6)}").rc != 0:
+        pytest.skip("the vantage point has no IPv6 route to the target: not probed over IPv6")
+    return target_address6
 
 
-@pytest.mark.requirement("II.C.c")
-@pytest.mark.parametrize("port", [22, 873, 80, 443])
-def test_ports_from_untrusted_vantage(port, untrusted_vantage, target_address, evidence, params):
-    """From an untrusted source 80/443 answer and 22/873 do not."""
-    if untrusted_vantage is None:
-        pytest.skip("no --untrusted-vantage given: probe not run")
-    settings = params("II.C.c")
-    expected = port in settings["public_tcp_ports"]
-    opened = _probe(untrusted_vantage, target_address, port, settings["probe_timeout_s"], evidence)
+def _probe_verdict(evidence, vantage, side, address, port, expected, timeout_s) -> None:
+    """Connect from the vantage point; PASS when the port is as open as expected."""
+    opened = evidence.run(vantage, tcp_probe_command(address, port, timeout_s)).rc == 0
     evidence.verdict(
         checks.Check(
             checks.PASS if opened == expected else checks.FAIL,
             checks.msg(
                 "probe",
-                address=target_address,
+                address=f"[{address}]" if ":" in address else address,
                 port=port,
-                side=checks.msg("side_untrusted"),
+                side=checks.msg(side),
                 seen=checks.msg("word_open" if opened else "word_closed"),
                 expected=checks.msg("word_open" if expected else "word_closed"),
             ),
-            {"port": port, "open": opened, "expected": "open" if expected else "closed"},
+            {
+                "address": address,
+                "port": port,
+                "open": opened,
+                "expected": "open" if expected else "closed",
+            },
         )
     )
+
+
+@pytest.mark.requirement("II.C.c")
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("port", [22, 873, 80, 443])
+def test_ports_from_trusted_vantage(
+    port, family, trusted_vantage, target_address, target_address6, evidence, params
+):
+    """From a trusted source every port of the call answers, over IPv4 and IPv6."""
+    if trusted_vantage is None:
+        pytest.skip("no --trusted-vantage given: probe not run")
+    address = _probed_address(family, trusted_vantage, target_address, target_address6, evidence)
+    timeout_s = params("II.C.c")["probe_timeout_s"]
+    _probe_verdict(evidence, trusted_vantage, "side_trusted", address, port, True, timeout_s)
+
+
+@pytest.mark.requirement("II.C.c")
+@pytest.mark.parametrize("family", FAMILIES)
+@pytest.mark.parametrize("port", [22, 873, 80, 443])
+def test_ports_from_untrusted_vantage(
+    port, family, untrusted_vantage, target_address, target_address6, evidence, params
+):
+    """From an untrusted source 80/443 answer and 22/873 do not, over IPv4 and IPv6."""
+    if untrusted_vantage is None:
+        pytest.skip("no --untrusted-vantage given: probe not run")
+    address = _probed_address(family, untrusted_vantage, target_address, target_address6, evidence)
+    settings = params("II.C.c")
+    expected = port in settings["public_tcp_ports"]
+    vantage, timeout_s = untrusted_vantage, settings["probe_timeout_s"]
+    _probe_verdict(evidence, vantage, "side_untrusted", address, port, expected, timeout_s)
 
 
 @pytest.mark.environment
