@@ -14,6 +14,12 @@ ROOT = Path(__file__).parents[2]
 PLAYBOOK = ROOT / "tests/unit/playbooks/apply_role.yml"
 ANSIBLE_PLAYBOOK = Path(sys.executable).parent / "ansible-playbook"
 GOOD = {"difusor_trusted_sources": ["192.0.2.10/32", "2001:db8::/64"]}
+ACME = {
+    **GOOD,
+    "prep_web_tls_mode": "acme",
+    "prep_web_server_name": "prep.example.org",
+    "prep_web_acme_email": "ops@example.org",
+}
 
 
 def apply(role: str, variables: dict) -> subprocess.CompletedProcess:
@@ -65,6 +71,22 @@ CASES = [
         "not addresses: 192.0.2.999/32",
     ),
     ("monitoring", {**GOOD, "monitoring_node_exporter_port": 443}, "must be a free TCP port"),
+    (
+        "prep_web",
+        {**GOOD, "prep_web_tls_mode": "acme", "prep_web_server_name": "prep.example.org"},
+        'prep_web_tls_mode=acme needs prep_web_acme_email (an e-mail address, got "")',
+    ),
+    (
+        "prep_web",
+        {**ACME, "prep_web_acme_directory": "http://acme.example.org/directory"},
+        'prep_web_acme_directory an https:// URL (got "http://acme.example.org/directory")',
+    ),
+    (
+        "prep_web",
+        {**ACME, "prep_web_server_name": "192.0.2.5"},
+        'prep_web_server_name a DNS name, not an address (got "192.0.2.5")',
+    ),
+    ("prep_web", {**GOOD, "prep_web_ocsp_resolvers": ["192.0.2.0/24"]}, "prep_web_ocsp_resolvers"),
 ]
 
 
