@@ -8,7 +8,7 @@ import pytest
 
 from difusor.compliance import checks
 from difusor.compliance.plugin import quiet_stderr
-from difusor.compliance.remote import tcp_probe_command
+from difusor.compliance.remote import portal_fetch_command, tcp_probe_command
 
 
 def _ufw(host, evidence) -> checks.UfwStatus:
@@ -129,7 +129,8 @@ def test_ports_from_untrusted_vantage(
 def test_portal_certificate(
     pytestconfig, untrusted_vantage, trusted_vantage, target_address, evidence, params
 ):
-    """The portal URL is defined and its HTTPS certificate is valid for it (seen from outside)."""
+    """The portal URL is defined and its HTTPS certificate is valid for it (seen from outside),
+    by the vantage host's trust store or the CA file given with --portal-ca-file."""
     url = pytestconfig.getoption("portal_url")
     if not url:
         evidence.verdict(checks.Check(checks.FAIL, checks.msg("portal_no_url"), {}))
@@ -140,11 +141,8 @@ def test_portal_certificate(
 
     name = urlsplit(url).hostname or ""
     days = int(params("II.C.d")["min_days_valid"])
-    fetch = evidence.run(
-        vantage,
-        f"curl -sS -o /dev/null --max-time 10 --resolve {name}:443:{target_address} "
-        f"-w '%{{http_code}} verify=%{{ssl_verify_result}}' {url}",
-    )
+    ca_file = pytestconfig.getoption("portal_ca_file")
+    fetch = evidence.run(vantage, portal_fetch_command(url, name, target_address, ca_file))
     expiry = evidence.run(
         vantage,
         f"echo | openssl s_client -connect {target_address}:443 -servername {name} 2>/dev/null "
@@ -164,6 +162,11 @@ def test_portal_certificate(
                 days=days,
                 valid=expiry.rc == 0,
             ),
-            {"url": url, "curl_rc": fetch.rc, "certificate": expiry.stdout.strip()},
+            {
+                "url": url,
+                "curl_rc": fetch.rc,
+                "certificate": expiry.stdout.strip(),
+                "ca_file": ca_file or "",
+            },
         )
     )

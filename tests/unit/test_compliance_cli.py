@@ -5,6 +5,8 @@ import json
 import subprocess
 import sys
 
+import pytest
+
 from difusor.cli import main as difusor_main
 from difusor.compliance.catalog import default_catalog
 
@@ -67,3 +69,35 @@ def test_invalid_catalog_is_an_error(tmp_path, capsys):
     )
     assert code == 2
     assert "(II.A.b): missing required field title_en" in capsys.readouterr().err
+
+
+def test_the_portal_ca_file_reaches_the_suite_and_its_certificate_probe(tmp_path, monkeypatch):
+    """--portal-ca-file (a CA file on the vantage host, e.g. a test ACME server's root) goes from
+    `difusor audit` to the suite, whose plugin knows the option, and into the probe's curl."""
+    from difusor.compliance import runner
+    from difusor.compliance.remote import portal_fetch_command
+
+    seen = []
+
+    def run_all(targets, options, *rest):
+        seen.append(options)
+        raise SystemExit(0)
+
+    monkeypatch.setattr(runner, "run_all", run_all)
+    ca = "/etc/ssl/pebble root.pem"
+    with pytest.raises(SystemExit):
+        difusor_main(["audit", "--hosts", "local://", "--portal-url", "https://prep.example.org/",
+                      "--portal-ca-file", ca, "-o", str(tmp_path / "r")])  # fmt: skip
+    (options,) = seen
+    args = options.args()
+    assert args[args.index("--portal-ca-file") + 1] == ca
+    suite_help = subprocess.run(
+        [sys.executable, "-m", "pytest", "--help", "-p", "difusor.compliance.plugin"],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert "--portal-ca-file" in suite_help.stdout
+
+    command = portal_fetch_command("https://prep.example.org/", "prep.example.org", "192.0.2.5", ca)
+    assert "--cacert '/etc/ssl/pebble root.pem' " in command
+    assert "--resolve prep.example.org:443:192.0.2.5 " in command
+    assert "--cacert" not in portal_fetch_command("https://p.example.org/", "p.example.org", "::1")

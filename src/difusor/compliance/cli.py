@@ -77,6 +77,12 @@ def register(commands: Any) -> argparse.ArgumentParser:
     audit.add_argument("--trusted-vantage", help="probe from here (URL or inventory host)")
     audit.add_argument("--untrusted-vantage", help="probe from here (URL or inventory host)")
     audit.add_argument("--portal-url", help="the portal's public URL (II.C.d)")
+    audit.add_argument(
+        "--portal-ca-file",
+        metavar="PATH",
+        help="CA file on the vantage host that verifies the portal's certificate (curl --cacert) "
+        "instead of its trust store, e.g. a test ACME server's root (II.C.d)",
+    )
     audit.add_argument("--target-address", help="address the vantage points use (one host only)")
     audit.add_argument(
         "--parallel", type=int, default=8, help="hosts audited at once (default: 8; 1: one by one)"
@@ -157,6 +163,7 @@ def run_audit(args: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[Path
         trusted_vantage=args.trusted_vantage,
         untrusted_vantage=args.untrusted_vantage,
         portal_url=args.portal_url,
+        portal_ca_file=args.portal_ca_file,
         target_address=args.target_address,
         extra_args=list(args.pytest_arg),
         vault_password_file=args.vault_password_file if args.inventory else None,
@@ -182,6 +189,7 @@ def run_audit(args: argparse.Namespace) -> tuple[dict[str, Any], list[tuple[Path
             "trusted_vantage": args.trusted_vantage,
             "untrusted_vantage": args.untrusted_vantage,
             "portal_url": args.portal_url,
+            "portal_ca_file": args.portal_ca_file,
             "waivers": str(args.waivers) if args.waivers else None,
         },
         now,

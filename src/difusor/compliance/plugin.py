@@ -145,6 +145,11 @@ def pytest_addoption(parser: pytest.Parser) -> None:
         "--portal-url", help="the portal's public URL (II.C.d), e.g. https://prep.example.mx/"
     )
     group.addoption(
+        "--portal-ca-file",
+        help="CA file on the vantage host that curl verifies the portal's certificate with "
+        "(curl --cacert; e.g. a test ACME server's root), instead of its trust store",
+    )
+    group.addoption(
         "--target-address",
         help="address the vantage points reach the target at (default: inventory or host)",
     )

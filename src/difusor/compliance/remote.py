@@ -65,3 +65,15 @@ def tcp_probe_command(address: str, port: int, timeout_s: int = 3) -> str:
         f"else timeout {int(timeout_s)} bash -c "
         f"{shlex.quote(f'exec 3<>/dev/tcp/{address}/{int(port)}')}; fi"
     )
+
+
+def portal_fetch_command(url: str, name: str, address: str, ca_file: str | None = None) -> str:
+    """GET the portal's URL at the target's address (curl --resolve, port 443) and print the
+    HTTP code and the certificate verification result; the certificate is verified with the
+    vantage host's trust store, or with the CA file on that host (a test ACME server's root)."""
+    cacert = f"--cacert {shlex.quote(ca_file)} " if ca_file else ""
+    return (
+        f"curl -sS -o /dev/null --max-time 10 {cacert}"
+        f"--resolve {shlex.quote(f'{name}:443:{address}')} "
+        f"-w '%{{http_code}} verify=%{{ssl_verify_result}}' {shlex.quote(url)}"
+    )

@@ -37,6 +37,7 @@ class SuiteOptions:
     trusted_vantage: str | None = None
     untrusted_vantage: str | None = None
     portal_url: str | None = None
+    portal_ca_file: str | None = None  # a path on the vantage host
     target_address: str | None = None
     extra_args: list[str] = field(default_factory=list)
     vault_password_file: Path | None = None  # for the inventory (the environment, not args)
@@ -47,6 +48,7 @@ class SuiteOptions:
             ("--trusted-vantage", self.trusted_vantage),
             ("--untrusted-vantage", self.untrusted_vantage),
             ("--portal-url", self.portal_url),
+            ("--portal-ca-file", self.portal_ca_file),
             ("--target-address", self.target_address),
         ):
             if value:
