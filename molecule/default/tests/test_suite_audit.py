@@ -2,8 +2,9 @@
 the converged targets, with the scenario's clients as the trusted and untrusted vantage points.
 
 Every requirement that the roles provide must pass on every target; what these test hosts cannot
-meet (two cores, private addresses, a self-signed certificate; Debian instead of Ubuntu on the
-Debian target) must be reported, not hidden. Runs after test_pipeline, so a cut is live."""
+meet (two cores, private addresses, no public portal URL: II.C.d passes in test_acme, with the
+portal's name and the test ACME server's root; Debian instead of Ubuntu on the Debian target) must
+be reported, not hidden. Runs after test_pipeline, so a cut is live."""
 
 import hashlib
 import json
