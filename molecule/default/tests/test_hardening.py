@@ -67,4 +67,4 @@ def test_session_tools_and_banner(target):
     assert "pam_pwquality.so" in target.file("/etc/pam.d/common-password").content_string
     assert "readonly TMOUT" in target.file("/etc/profile.d/difusor-timeout.sh").content_string
     assert "autorizado" in target.file("/etc/issue.net").content_string
-    assert target.file("/etc/fail2ban/jail.local").contains("[sshd]")
+    assert "[sshd]" in target.file("/etc/fail2ban/jail.local").content_string.splitlines()
