@@ -106,6 +106,7 @@ def run_args(settings: dict) -> list[str]:
     args += [f"--cgroupns={settings['cgroupns']}"]
     args += [f"--volume={volume}" for volume in settings["volumes"]]
     args += [f"--tmpfs={path}" for path in settings["tmpfs"]]
+    args += [f"--sysctl={key}={value}" for key, value in settings.get("sysctls", {}).items()]
     args += [f"--stop-signal={settings['stop_signal']}"]
     return args
 

@@ -66,6 +66,7 @@ def test_systemd_host_settings_follow_the_rules_of_this_machine():
         "--tmpfs=/run",
         "--tmpfs=/run/lock",
         "--stop-signal=SIGRTMIN+3",
+        "--sysctl=net.ipv6.conf.all.disable_ipv6=0",  # a dual-stack server, as in production
     ):
         assert expected in args
 
