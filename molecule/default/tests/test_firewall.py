@@ -47,7 +47,8 @@ def test_published_container_port_is_closed_over_ipv6(target, published_probe, t
     them through docker-proxy on the host, so ufw's INPUT policy applies: a port that ufw does
     not open is closed to every client, trusted or not. It listens: the target reaches it."""
     address6 = address_of(target, "inet6")
-    assert wait_for(lambda: tcp_open(target, "::1", published_probe), 20), "probe not on IPv6"
+    listens = f"curl -s -o /dev/null --max-time 3 http://[::1]:{published_probe}/"
+    assert wait_for(lambda: target.run(listens).rc == 0, 20), "the probe is not on IPv6"
     assert not tcp_open(trusted, address6, published_probe)
     assert not tcp_open(untrusted, address6, published_probe)
 
