@@ -55,7 +55,7 @@ def test_the_certificate_served_is_issued_by_the_acme_server(
     assert target.check_output("systemctl is-active certbot.timer") == "active"
 
 
-def test_the_audit_reports_the_portal_certificate_passed(target, name, tmp_path):
+def test_the_audit_reports_the_portal_certificate_passed(target, name, target_address, tmp_path):
     """II.C.d's checks only (the certificate from the untrusted client, the redirect): the whole
     suite runs in test_suite_audit."""
     command = [
@@ -65,6 +65,10 @@ def test_the_audit_reports_the_portal_certificate_passed(target, name, tmp_path)
         os.environ["MOLECULE_INVENTORY_FILE"],
         "--limit",
         target.backend.host,
+        # The inventory reaches the target by container name (docker exec); the vantage points
+        # connect to its address (curl --resolve takes an address).
+        "--target-address",
+        target_address,
         "--trusted-vantage",
         "trusted",
         "--untrusted-vantage",
