@@ -118,6 +118,9 @@ def precompress_tree(tree: Path, settings: Settings | None = None) -> list[Path]
                 continue
             temporary, packed = _compressed(path, make())
             if packed < size:
+                # The copy's validators are its source's (nginx's ETag: mtime and size).
+                mtime_ns = os.lstat(path).st_mtime_ns
+                os.utime(temporary, ns=(mtime_ns, mtime_ns), follow_symlinks=False)
                 os.rename(temporary, target)
                 written.append(target)
             else:

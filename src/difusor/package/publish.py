@@ -27,6 +27,7 @@ from pathlib import Path
 from difusor.errors import DifusorError
 from difusor.package import journal
 from difusor.package.arrival import Snapshot
+from difusor.package.carryover import carry_over
 from difusor.package.errors import PackageRejected, PublishFailed, shown
 from difusor.package.fsutil import fsync_tree, is_transient, remove_tree
 from difusor.package.layout import (
@@ -269,6 +270,7 @@ def _publish(
                 f"({marker.get('archive', '?')}, SHA-256 {marker.get('sha256', '?')}): a site "
                 "serves one package per cut (publish --force replaces it)",
             )
+    carried = carry_over(staging, releases_dir(root) / previous if previous else None)
     precompress_tree(staging, settings)
     os.chmod(staging, 0o755)
     fsync_tree(staging)
@@ -301,6 +303,7 @@ def _publish(
         forced=force or None,
         drill=drill or None,
         pruned=pruned or None,
+        unchanged_files=carried.unchanged,
     )
     return Published(verified, releases_dir(root) / cut, event, previous, tuple(pruned))
 
