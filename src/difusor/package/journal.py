@@ -43,6 +43,8 @@ WEB_EVENTS = (
     "stale_critical",
     "stale_incident",
     "fresh_again",
+    "cdn_purged",
+    "cdn_purge_failed",
 )
 EVENTS = frozenset(PIPELINE_EVENTS + WEB_EVENTS)
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from difusor import hostfacts, tools
 from difusor.errors import DifusorError
 from difusor.owner import act_as_owner_of
-from difusor.web import freshness, notice
+from difusor.package import journal
+from difusor.package.releases import live_cut_id
+from difusor.web import freshness, notice, purge
 from difusor.web.settings import load_watchdog_settings
 from difusor.web.window import refuse_in_window
 
@@ -87,14 +89,49 @@ def _notice_playbook(args: argparse.Namespace) -> int:
     return subprocess.run(command, check=False, cwd=checkout, env=ansible_env(checkout)).returncode
 
 
+def cmd_purge(args: argparse.Namespace) -> int:
+    """Purge the CDN after a switch (difusor-cdn-purge.service); journal each outcome."""
+    if args.purge_settings is None:
+        raise DifusorError("web purge needs --purge-settings FILE (role prep_web writes it)")
+    settings = purge.load_purge_settings(args.purge_settings)
+    if not settings.enabled:
+        print(f"no CDN purge configured in {args.purge_settings}: nothing to do")
+        return 0
+    cut = live_cut_id(args.site_root) or "-"
+    if args.check:
+        print(
+            f"check: {len(settings.requests)} purge requests, command: "
+            f"{'yes' if settings.command else 'no'}; live cut {cut}; nothing sent"
+        )
+        return 0
+    act_as_owner_of(args.site_root)  # root journals as the site root's owner
+    failed = 0
+    for outcome in purge.purge(settings, cut):
+        event = "cdn_purged" if outcome.ok else "cdn_purge_failed"
+        failed += not outcome.ok
+        journal.try_record(
+            args.site_root,
+            event,
+            cut=cut,
+            target=outcome.target,
+            detail=outcome.detail,
+            attempts=outcome.attempts,
+        )
+        mark = "ok" if outcome.ok else "FAILED"
+        print(f"CDN purge {mark}: {outcome.target} ({outcome.detail}, {outcome.attempts} tries)")
+    return 1 if failed else 0
+
+
 def cmd_web(args: argparse.Namespace) -> int:
     _from_facts(args)
     settings = args.package_settings
+    if args.action == "purge":
+        return cmd_purge(args)
     if args.action == "watchdog":
         act_as_owner_of(args.site_root)  # root writes the state and the journal as their owner
     if args.check:
         if args.action != "watchdog":
-            raise DifusorError("--check applies to `web watchdog` only")
+            raise DifusorError("--check applies to `web watchdog` and `web purge` only")
         watchdog = load_watchdog_settings(args.web_settings)
         state = freshness.assess_live(
             args.site_root, datetime.now(timezone.utc), settings, watchdog
@@ -161,14 +198,15 @@ def register(commands: argparse._SubParsersAction) -> None:
     web = commands.add_parser(
         "web", parents=[paths], help="the freshness watchdog of the live cut (I.H, V.ii.4)"
     )
-    web.add_argument("action", choices=["watchdog", "status"])
+    web.add_argument("action", choices=["watchdog", "status", "purge"])
+    web.add_argument("--purge-settings", type=Path, help="purge: the CDN purge settings (YAML)")
     web.add_argument(
         "--web-settings", type=Path, help="watchdog settings (default: the host facts')"
     )
     web.add_argument(
         "--check",
         action="store_true",
-        help="watchdog: assess the live cut and print the level; record nothing, act on "
-        "nothing (the web root is not needed)",
+        help="watchdog: assess the live cut and print the level; purge: read the settings; "
+        "record nothing, act on nothing, send nothing (the web root is not needed)",
     )
     web.set_defaults(func=cmd_web)
