@@ -1,6 +1,7 @@
 """A new cut keeps the validators (mtime, precompressed siblings) of the files it shares with
 the live cut, and never gives a changed file the live file's validators."""
 
+import json
 import os
 from datetime import timedelta
 
@@ -9,7 +10,7 @@ from package_kit import CUT
 from difusor.package import generate, publish
 from difusor.package.carryover import carry_over
 from difusor.package.fsutil import walk
-from difusor.package.releases import releases_dir
+from difusor.package.releases import SWITCHED, releases_dir
 
 
 def regular_files(tree):
@@ -102,3 +103,11 @@ def test_links_are_never_followed(tmp_path):
     (staging / "a.js").write_bytes(b"x" * 400)
     result = carry_over(staging, live)
     assert (result.unchanged, result.changed) == (0, 1)
+
+
+def test_each_switch_is_recorded_after_it_for_the_cdn_purge(tmp_path):
+    """difusor-cdn-purge.path waits for switched.json (it cannot watch the `current` link)."""
+    _, new = publish_two_cuts(tmp_path)
+    record = json.loads((new.parent.parent / SWITCHED).read_text())
+    assert record["cut"] == new.name
+    assert os.readlink(new.parent.parent / "current") == f"releases/{new.name}"

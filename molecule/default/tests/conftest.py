@@ -95,6 +95,23 @@ def served(client, address, path, options=""):
     return client.run(f"curl -sfk --max-time 5 {options} https://{url_host(address)}/{path}")
 
 
+def lib(target) -> str:
+    """The difusor command line on the target, as its units run it."""
+    return f"PYTHONPATH={facts_of(target).lib_dir} python3 -m difusor.cli"
+
+
+def publish_on_target(target, cut, out: str) -> str:
+    """Make a synthetic package on the target and publish it at once (drill, forced); its cut
+    id. `out` must be readable by the publisher's account: run as root, `package publish`
+    switches to it."""
+    archive = target.check_output(
+        f"{lib(target)} package generate --cut '{cut:%Y-%m-%d %H:%M}' --out {out} --rows 40"
+    )
+    # The site root and the settings come from the host's facts.
+    target.check_output(f"{lib(target)} package publish {archive} --force --drill")
+    return cut.strftime("%Y%m%d_%H%M")
+
+
 def live_cut_shown(client, address, ident):
     return f'data-corte="{ident}"' in served(client, address, "index.html").stdout
 

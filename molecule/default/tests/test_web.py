@@ -19,7 +19,9 @@ from conftest import (
     copy_package,
     facts_of,
     ident,
+    lib,
     live_cut_shown,
+    publish_on_target,
     rsync_daemon,
     served,
     url_host,
@@ -34,11 +36,6 @@ NOW = datetime.now(TZ).replace(second=0, microsecond=0)
 LIVE_CUT = NOW - timedelta(minutes=20)
 PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 SANDBOX = f"molecule-{os.environ['MOLECULE_SCENARIO_NAME']}"
-
-
-def lib(target) -> str:
-    """The difusor command line on the target, as its units run it."""
-    return f"PYTHONPATH={facts_of(target).lib_dir} python3 -m difusor.cli"
 
 
 def notice_shown(client, address) -> bool:
@@ -210,17 +207,6 @@ def test_notice_mode_on_and_off(live, target, facts, untrusted, target_address):
     ]
     notices = [event["event"] for event in events if event["event"].startswith("notice_")]
     assert notices[-2:] == ["notice_on", "notice_off"], events
-
-
-def publish_on_target(target, cut: datetime, out: str) -> str:
-    """Make a synthetic package on the target and publish it at once (drill, forced). `out` must
-    be readable by the publisher's account: run as root, `package publish` switches to it."""
-    archive = target.check_output(
-        f"{lib(target)} package generate --cut '{cut:%Y-%m-%d %H:%M}' --out {out} --rows 40"
-    )
-    # The site root and the settings come from the host's facts.
-    target.check_output(f"{lib(target)} package publish {archive} --force --drill")
-    return cut.strftime("%Y%m%d_%H%M")
 
 
 @pytest.fixture

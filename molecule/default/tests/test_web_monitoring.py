@@ -16,7 +16,16 @@ from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
-from conftest import KEYS, TARGETS, address_of, facts_of, get, tcp_open, wait_for
+from conftest import (
+    KEYS,
+    TARGETS,
+    address_of,
+    facts_of,
+    get,
+    publish_on_target,
+    tcp_open,
+    wait_for,
+)
 
 TZ = ZoneInfo("America/Mexico_City")
 PORT = 9100  # role monitoring's default
@@ -27,10 +36,6 @@ DIFUSOR = str(Path(sys.executable).with_name("difusor"))
 ENV = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")}
 SSH_OPTIONS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
 STALE = next((name for name in TARGETS if "debian" in name), TARGETS[-1])  # left behind
-
-
-def lib(target) -> str:
-    return f"PYTHONPATH={facts_of(target).lib_dir} python3 -m difusor.cli"
 
 
 def prometheus_api(trusted, path: str) -> dict:
@@ -80,10 +85,7 @@ def test_prometheus_scrapes_every_target(target, target_address, trusted):
 
 def publish_now(target, cut: datetime, out: str) -> None:
     """A synthetic package for `cut` published at once (forced, drill), then the metrics."""
-    archive = target.check_output(
-        f"{lib(target)} package generate --cut '{cut:%Y-%m-%d %H:%M}' --out {out} --rows 40"
-    )
-    target.check_output(f"{lib(target)} package publish {archive} --force --drill")
+    publish_on_target(target, cut, out)
     target.check_output("systemctl start difusor-metrics.service")
 
 

@@ -53,6 +53,9 @@ INCOMING_PREFIX = ".incoming-"
 OLD_PREFIX = ".old-"
 REPLACE_PREFIX = ".replace-"
 LINK_PREFIX = ".current-"
+# The last switch of `current` (cut and time), written after it: what a CDN purge waits for
+# (systemd's difusor-cdn-purge.path; a path unit cannot watch the symlink itself).
+SWITCHED = "switched.json"
 LEFTOVER_PREFIXES = (INCOMING_PREFIX, OLD_PREFIX, REPLACE_PREFIX, TRASH_PREFIX)
 STATES = ("staged", "published", "withdrawn")
 _SWAP_RE = re.compile(
@@ -173,6 +176,9 @@ def point_current(root: Path, name: str) -> None:
         temporary.unlink(missing_ok=True)
         raise
     fsync_dir(root)
+    with contextlib.suppress(OSError):  # the switch is done; only its notice is lost
+        record = {"cut": name, "time": journal.utc_now()}
+        write_atomic(root / SWITCHED, json.dumps(record).encode() + b"\n")
 
 
 def install(
