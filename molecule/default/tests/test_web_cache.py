@@ -41,7 +41,8 @@ for item in wanted:
         body = gzip.decompress(body)
     answers.append({
         "path": item["path"], "status": response.status, "etag": response.getheader("ETag"),
-        "cache_control": response.getheader("Cache-Control"), "x_cache": response.getheader("X-Cache"),
+        "cache_control": response.getheader("Cache-Control"),
+        "x_cache": response.getheader("X-Cache"),
         "sha256": hashlib.sha256(body).hexdigest() if response.status == 200 else None,
         "body": body[:4096].decode("utf-8", "replace"),
     })
@@ -56,7 +57,8 @@ def fetcher(trusted):
 
     def fetch(scheme, host, port, wanted):
         put_file(trusted, "/root/wanted.json", json.dumps(wanted), "644")
-        out = trusted.check_output(f"python3 /root/fetch.py {scheme} {host} {port} /root/wanted.json")
+        command = f"python3 /root/fetch.py {scheme} {host} {port} /root/wanted.json"
+        out = trusted.check_output(command)
         return {answer["path"]: answer for answer in json.loads(out)}
 
     return fetch
@@ -82,12 +84,9 @@ def test_a_repeat_view_after_a_new_cut_revalidates_each_data_file(target, target
 
     second = publish_on_target(target, NOW - timedelta(minutes=18), "/var/tmp/cache-second")
     after = data_files(target, second)
-    again = fetcher(
-        "https",
-        target_address,
-        443,
-        [{"path": path, "etag": seen[path]["etag"]} for path in sorted(before.keys() & after.keys())],
-    )
+    common = sorted(before.keys() & after.keys())
+    conditional = [{"path": path, "etag": seen[path]["etag"]} for path in common]
+    again = fetcher("https", target_address, 443, conditional)
     unchanged = [path for path in again if before[path] == after[path]]
     changed = [path for path in again if before[path] != after[path]]
     assert unchanged and changed, "a new cut changes some data files and not others"
@@ -147,7 +146,8 @@ def test_with_the_origin_down_the_cdn_serves_the_last_cut_and_says_so(origin, fe
 
         def stale():
             answers = fetcher("http", "cdn.difusor.test", 6081, [{"path": path} for path in PAGES])
-            return all((a["x_cache"] or "").startswith("STALE") for a in answers.values()) and answers
+            labels = [answer["x_cache"] or "" for answer in answers.values()]
+            return all(label.startswith("STALE") for label in labels) and answers
 
         # The copies expire after the bound; the health check marks the origin sick in ~2 s.
         answers = wait_for(stale, BOUND_S + 30)
