@@ -19,7 +19,9 @@ SKIPPED = {"__pycache__"}
 def bundle(source: Path, out: Path) -> Path:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w", format=tarfile.PAX_FORMAT) as tar:
-        for path in sorted(source.rglob("*")):
+        # The top directory too: left implicit, tar would make it with the host's umask (0027
+        # on a hardened host: the publisher's account could not read the library).
+        for path in [source, *sorted(source.rglob("*"))]:
             relative = path.relative_to(source.parent)
             if SKIPPED & set(relative.parts) or path.suffix == ".pyc":
                 continue
