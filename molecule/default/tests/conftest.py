@@ -2,6 +2,8 @@
 
 import base64
 import os
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -12,6 +14,7 @@ import testinfra.utils.ansible_runner
 from difusor.hostfacts import FACTS_PATH, HostFacts
 
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 KEYS = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"]) / "keys"
 PROBE_IMAGE = "difusor-probe:latest"
 PROBE_PORT = 8080
@@ -93,6 +96,17 @@ def url_host(address: str) -> str:
 def served(client, address, path, options=""):
     """GET over HTTPS from a client (the scenario's certificate is self-signed)."""
     return client.run(f"curl -sfk --max-time 5 {options} https://{url_host(address)}/{path}")
+
+
+def run_audit(out: Path, *options: str) -> subprocess.CompletedProcess:
+    """`difusor audit` as an auditor runs it from the controller, reports written into `out`
+    (the tail of its progress printed for the test's log)."""
+    command = [str(Path(sys.executable).with_name("difusor")), "audit", *options]
+    command += ["--no-progress", "-o", str(out)]
+    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")}
+    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=PROJECT)
+    print(result.stderr[-1500:])
+    return result
 
 
 def lib(target) -> str:

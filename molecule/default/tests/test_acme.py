@@ -4,16 +4,11 @@ serves, the audit reports II.C.d PASS when told to trust pebble's root (--portal
 renewal forced with certbot is served without a failed request."""
 
 import json
-import os
-import subprocess
-import sys
 import time
-from pathlib import Path
 
 import pytest
-from conftest import put_file, wait_for
+from conftest import INVENTORY, put_file, run_audit, wait_for
 
-PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 PEBBLE_ROOT = "/usr/local/share/difusor-test/pebble-root.pem"  # prepare.yml, on every client
 LOOP_SCRIPT = "/root/acme-loop.sh"
 LOOP_LOG = "/root/acme-loop.log"
@@ -58,11 +53,10 @@ def test_the_certificate_served_is_issued_by_the_acme_server(
 def test_the_audit_reports_the_portal_certificate_passed(target, name, target_address, tmp_path):
     """II.C.d's checks only (the certificate from the untrusted client, the redirect): the whole
     suite runs in test_suite_audit."""
-    command = [
-        str(Path(sys.executable).with_name("difusor")),
-        "audit",
+    result = run_audit(
+        tmp_path,
         "-i",
-        os.environ["MOLECULE_INVENTORY_FILE"],
+        INVENTORY,
         "--limit",
         target.backend.host,
         # The inventory reaches the target by container name (docker exec); the vantage points
@@ -80,12 +74,7 @@ def test_the_audit_reports_the_portal_certificate_passed(target, name, target_ad
         "--pytest-arg=-kportal_certificate or http_redirects_to_https",
         "--format",
         "json",
-        "--no-progress",
-        "-o",
-        str(tmp_path),
-    ]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=PROJECT)
+    )
     report = json.loads((tmp_path / "informe-auditoria.json").read_text())
     (host,) = report["hosts"]
     assert host["error"] in (None, ""), host["error"]

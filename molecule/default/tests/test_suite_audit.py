@@ -8,16 +8,12 @@ be reported, not hidden. Runs after test_pipeline, so a cut is live."""
 
 import hashlib
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
-from conftest import TARGETS, get
+from conftest import INVENTORY, PROJECT, TARGETS, get, run_audit
 
-PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 CATALOG = yaml.safe_load((PROJECT / "compliance" / "oplever-2024.yml").read_text())
 PROVIDED_BY_THE_ROLES = {
     "I.E.a",
@@ -49,24 +45,17 @@ OWN_FACTS = yaml.safe_load(
 @pytest.fixture(scope="module")
 def audit(tmp_path_factory):
     out = tmp_path_factory.mktemp("audit")
-    command = [
-        str(Path(sys.executable).with_name("difusor")),
-        "audit",
+    result = run_audit(
+        out,
         "-i",
-        os.environ["MOLECULE_INVENTORY_FILE"],
+        INVENTORY,
         "--trusted-vantage",
         "trusted",
         "--untrusted-vantage",
         "untrusted",
         "--format",
         "json,html,junit",
-        "--no-progress",
-        "-o",
-        str(out),
-    ]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=PROJECT)
-    print(result.stderr[-1500:])
+    )
     report = json.loads((out / "informe-auditoria.json").read_text())
     return result, report, out
 

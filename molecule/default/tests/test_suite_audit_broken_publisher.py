@@ -11,17 +11,14 @@ pass instead of 30 + 60), so that the package need not wait 90 s; the unit tests
 threshold."""
 
 import json
-import os
-import subprocess
-import sys
 import time
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import yaml
 from conftest import (
     INVENTORY,
+    PROJECT,
     TARGETS,
     address_of,
     copy_package,
@@ -29,6 +26,7 @@ from conftest import (
     get,
     ident,
     rsync_daemon,
+    run_audit,
     wait_for,
 )
 
@@ -36,7 +34,6 @@ from difusor.compliance import checks
 from difusor.package import generate
 from difusor.package.layout import parse_cut_id
 
-PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 UNIT = "difusor-ingest.service"
 DROP_IN_DIR = f"/etc/systemd/system/{UNIT}.d"
 DROP_IN = f"{DROP_IN_DIR}/zz-broken-by-molecule.conf"
@@ -91,9 +88,8 @@ def test_audit_fails_i_h_and_v_ii_2_for_a_broken_publisher(broken, catalog, tmp_
     host, package, pushed_at = broken
     catalog_path, params = catalog
     time.sleep(max(0.0, pushed_at + checks.arrival_wait_limit_s(params) + 2 - time.monotonic()))
-    command = [
-        str(Path(sys.executable).with_name("difusor")),
-        "audit",
+    result = run_audit(
+        tmp_path,
         "--hosts",
         f"ansible://{TARGET}?ansible_inventory={INVENTORY}",
         "--catalog",
@@ -104,13 +100,7 @@ def test_audit_fails_i_h_and_v_ii_2_for_a_broken_publisher(broken, catalog, tmp_
         "json",
         "--lang",
         "en",
-        "--no-progress",
-        "-o",
-        str(tmp_path),
-    ]
-    env = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")}
-    result = subprocess.run(command, capture_output=True, text=True, env=env, cwd=PROJECT)
-    print(result.stderr[-1500:])
+    )
     (entry,) = json.loads((tmp_path / "audit-report.json").read_text())["hosts"]
     assert entry["status"] == "ok", entry["error"]
     rows = {row["id"]: row for row in entry["requirements"]}

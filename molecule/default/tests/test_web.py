@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from conftest import (
+    PROJECT,
     address_of,
     copy_package,
     facts_of,
@@ -34,7 +35,6 @@ TZ = ZoneInfo("America/Mexico_City")
 NOW = datetime.now(TZ).replace(second=0, microsecond=0)
 # Newer than the cuts of the tests before (test_pipeline's are an hour old), not from the future.
 LIVE_CUT = NOW - timedelta(minutes=20)
-PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 SANDBOX = f"molecule-{os.environ['MOLECULE_SCENARIO_NAME']}"
 
 

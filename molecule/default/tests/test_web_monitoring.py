@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from conftest import (
     KEYS,
+    PROJECT,
     TARGETS,
     address_of,
     facts_of,
@@ -31,7 +32,6 @@ TZ = ZoneInfo("America/Mexico_City")
 PORT = 9100  # role monitoring's default
 SCRAPE_S = 5  # converge.yml's scrape and evaluation interval
 PROMETHEUS = "http://127.0.0.1:9090"
-PROJECT = Path(os.environ["MOLECULE_PROJECT_DIRECTORY"])
 DIFUSOR = str(Path(sys.executable).with_name("difusor"))
 ENV = {**os.environ, "ANSIBLE_CONFIG": str(PROJECT / "ansible.cfg")}
 SSH_OPTIONS = "-o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null"
