@@ -1,7 +1,8 @@
 """Synthetic results packages in the real layouts, for tests, drills and the demo.
 
 The layouts are those of 2024 (`synthetic`: state PREP by default, INE's PREP, cómputos), with
-the difusor's site part (index.html, assets/, metadata.json, MANIFEST.sha256) at the top.
+the site (`site`: an Angular-shaped single-page application, its bundles and JSON data),
+metadata.json and MANIFEST.sha256 at the top.
 The same (cut, rows, format, layout, elections) always gives the same bytes. Which actas are
 captured grows with the cut time (so consecutive cuts look like a real night); everything is
 marked synthetic.
@@ -12,18 +13,16 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
-import json
 import os
 import tarfile
 from datetime import datetime, timedelta
 from pathlib import Path
 
 from difusor import __version__, call
-from difusor.package import synthetic
+from difusor.package import site, synthetic
 from difusor.package.layout import (
     Settings,
     cut_id,
-    format_csv_cut,
     metadata_document,
     sha256_line,
     sidecar_path,
@@ -58,80 +57,6 @@ def results_csv(cut: datetime, rows: int, settings: Settings) -> tuple[bytes, di
     return table.data, {"summary": table.summary, "votes": table.votes}
 
 
-def site_files(
-    cut: datetime, data: dict, settings: Settings, download: str = f"{ELECTION_CODE}_{YEAR}.csv"
-) -> dict[str, bytes]:
-    """The static site: index.html shows the cut and links `download`; JS renders
-    assets/data/resumen.json."""
-    shown, ident = format_csv_cut(cut, settings), cut_id(cut, settings)
-    index = f"""<!DOCTYPE html>
-<html lang="es">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="prep-corte" content="{ident}">
-<title>PREP {YEAR} Veracruz · {ELECTION} · corte {shown}</title>
-<link rel="stylesheet" href="assets/css/prep.css">
-</head>
-<body data-corte="{ident}">
-<header>
-<img src="assets/img/logo.svg" alt="" width="48" height="48">
-<h1>Programa de Resultados Electorales Preliminares {YEAR}</h1>
-<p class="aviso">DATOS SINTÉTICOS DE PRUEBA: no son resultados reales.</p>
-<p>Corte de información: <time id="corte" datetime="{cut.astimezone(settings.tz).isoformat()}">{shown}</time> (Tiempo del Centro)</p>
-</header>
-<main id="resultados"><p>Cargando resultados…</p></main>
-<footer><a href="{download}">Base de datos (CSV)</a></footer>
-<script src="assets/js/prep.js"></script>
-</body>
-</html>
-"""  # noqa: E501
-    script = f"""/* PREP {YEAR} synthetic site, corte {ident} */
-"use strict";
-(function () {{
-  var main = document.getElementById("resultados");
-  fetch("assets/data/resumen.json", {{cache: "no-store"}})
-    .then(function (r) {{ return r.json(); }})
-    .then(function (d) {{
-      if (d.corte_id !== document.body.dataset.corte) {{ location.reload(); return; }}
-      var rows = Object.keys(d.votos).map(function (k) {{
-        return "<tr><th>" + k + "</th><td>" + d.votos[k] + "</td></tr>";
-      }}).join("");
-      main.innerHTML = "<p>Actas contabilizadas: " + d.resumen.ACTAS_CONTABILIZADAS +
-        " de " + d.resumen.ACTAS_ESPERADAS + "</p><table>" + rows + "</table>";
-    }});
-}}());
-"""
-    style = (
-        "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:60rem;padding:1rem}"
-        "\n.aviso{background:#fde68a;padding:.5rem}\ntable{border-collapse:collapse}"
-        "\nth,td{border-bottom:1px solid #ccc;padding:.25rem 1rem;text-align:left}\n"
-    )
-    logo = (
-        '<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 48 48">'
-        '<circle cx="24" cy="24" r="22" fill="#7c2d12"/>'
-        '<text x="24" y="30" font-size="14" text-anchor="middle" fill="#fff">PREP</text></svg>\n'
-    )
-    summary = {
-        "corte": shown,
-        "corte_id": ident,
-        "sintetico": True,
-        "eleccion": ELECTION,
-        "entidad": ENTITY,
-        "resumen": data["summary"],
-        "votos": data["votes"],
-    }
-    return {
-        "index.html": index.encode(),
-        "assets/js/prep.js": script.encode(),
-        "assets/css/prep.css": style.encode(),
-        "assets/img/logo.svg": logo.encode(),
-        "assets/data/resumen.json": (
-            json.dumps(summary, ensure_ascii=False, indent=1, sort_keys=True) + "\n"
-        ).encode(),
-    }
-
-
 def package_files(
     cut: datetime,
     rows: int,
@@ -148,7 +73,6 @@ def package_files(
     files, tables, link = synthetic.election_files(
         cut, rows, elections, layout, settings, progress(cut, settings)
     )
-    first = tables[elections[0].code]
     files.update(
         {
             settings.metadata_name: metadata_document(
@@ -161,9 +85,9 @@ def package_files(
                 entity=elections[0].entity,
                 actas=rows,
             ).encode(),
-            **site_files(cut, {"summary": first.summary, "votes": first.votes}, settings, link),
         }
     )
+    files.update(site.site_files(cut, tables, elections, settings, link))
     manifest = "".join(
         sha256_line(hashlib.sha256(content).hexdigest(), path)
         for path, content in sorted(files.items())
