@@ -118,6 +118,7 @@ def load_purge_settings(path: Path) -> PurgeSettings:
 
 def _send(request: PurgeRequest, cut: str, timeout: float) -> str:
     """Send one request; its HTTP status as text, or raise OSError for a failure."""
+
     def fill(text: str) -> str:
         return text.replace("{cut}", cut)
 
