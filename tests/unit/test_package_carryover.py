@@ -111,3 +111,28 @@ def test_each_switch_is_recorded_after_it_for_the_cdn_purge(tmp_path):
     record = json.loads((new.parent.parent / SWITCHED).read_text())
     assert record["cut"] == new.name
     assert os.readlink(new.parent.parent / "current") == f"releases/{new.name}"
+
+
+def test_hashed_names_are_compressed_harder_once(tmp_path):
+    """A bundle named by its content hash is compressed once a night (later cuts take the copy
+    over), so at gzip 9 / brotli 9; other files at the everyday levels."""
+    import zlib
+
+    from difusor.package.layout import Settings
+    from difusor.package.precompress import brotli, precompress_tree
+
+    tree = tmp_path / "tree"
+    tree.mkdir()
+    body = b"".join(f"function f{i}(a){{return a*{i}+{i * 7 % 13}}}".encode() for i in range(4000))
+    (tree / "main.3f2a9c1e5b7d4a60.js").write_bytes(body)
+    (tree / "prep.js").write_bytes(body)
+    settings = Settings(gzip_level=1, brotli_quality=1)
+    precompress_tree(tree, settings)
+    hashed = (tree / "main.3f2a9c1e5b7d4a60.js.gz").read_bytes()
+    plain = (tree / "prep.js.gz").read_bytes()
+    assert len(hashed) < len(plain)
+    assert zlib.decompress(hashed, 16 + zlib.MAX_WBITS) == body
+    if brotli is not None:
+        assert len((tree / "main.3f2a9c1e5b7d4a60.js.br").read_bytes()) < len(
+            (tree / "prep.js.br").read_bytes()
+        )

@@ -105,6 +105,10 @@ class Settings:
     precompress_min_bytes: int = 128
     gzip_level: int = 6
     brotli_quality: int = 5
+    # Files whose name carries a content hash (main.3f2a9c1e.js) never change, so their copies are
+    # made once a night (later cuts take them over: carryover.py): they are compressed harder.
+    gzip_level_hashed: int = 9
+    brotli_quality_hashed: int = 9
     # (field, value) of the format fields that came from the preset, so that a copy with
     # another preset (dataclasses.replace) takes that preset's values and keeps the overrides.
     _from_preset: tuple[tuple[str, Any], ...] = dataclasses.field(

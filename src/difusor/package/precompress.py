@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import secrets
 import zlib
 from pathlib import Path
@@ -27,6 +28,9 @@ except ImportError:  # pragma: no cover - depends on the host
     brotli = None
 
 CHUNK = 256 * 1024
+# A content hash in the name (`main.3f2a9c1e.js`): role prep_web's nginx.conf serves such names
+# immutable for a year; here they are compressed harder, once.
+HASHED_NAME = re.compile(r"\.[0-9a-f]{8,}\.[A-Za-z0-9]+$")
 
 
 class _Gzip:
@@ -109,9 +113,12 @@ def precompress_tree(tree: Path, settings: Settings | None = None) -> list[Path]
         size = os.lstat(path).st_size
         if size < settings.precompress_min_bytes:
             continue
-        encoders = [(".gz", lambda: _Gzip(settings.gzip_level))]
+        hashed = HASHED_NAME.search(path.name) is not None
+        level = settings.gzip_level_hashed if hashed else settings.gzip_level
+        quality = settings.brotli_quality_hashed if hashed else settings.brotli_quality
+        encoders = [(".gz", lambda level=level: _Gzip(level))]
         if brotli is not None:
-            encoders.append((".br", lambda: _Brotli(settings.brotli_quality)))
+            encoders.append((".br", lambda quality=quality: _Brotli(quality)))
         for suffix, make in encoders:
             target = path.with_name(path.name + suffix)
             if os.path.lexists(target):
