@@ -12,7 +12,7 @@ import pytest
 
 from difusor.compliance import checks
 from difusor.compliance.plugin import quiet_stderr
-from difusor.compliance.remote import FETCH_DIGESTS, python_command
+from difusor.compliance.remote import FETCH_DIGESTS, python_command, request_interval
 from difusor.package.layout import parse_cut_id
 
 BASE = "https://127.0.0.1"
@@ -105,8 +105,14 @@ def test_served_files_equal_release(host, evidence, params, facts, live_cut):
             listed[name.removeprefix("./")] = digest.lower()
     if not listed:
         evidence.verdict(checks.Check(checks.FAIL, checks.msg("served_no_manifest", cut=cut), {}))
+    config = evidence.run(
+        host,
+        f"docker exec {facts.web_container} nginx -T -c /etc/nginx/difusor/nginx.conf 2>/dev/null",
+        sudo=True,
+    )
+    pace = f"{request_interval(config.stdout):.3f}"
     fetched = json.loads(
-        evidence.run(host, python_command(FETCH_DIGESTS, f"{BASE}/", *sorted(listed))).stdout
+        evidence.run(host, python_command(FETCH_DIGESTS, f"{BASE}/", pace, *sorted(listed))).stdout
         or "{}"
     )
     different = sorted(path for path, digest in listed.items() if fetched.get(path) != digest)

@@ -136,7 +136,7 @@ def test_index_keeps_what_other_tools_read(night):
     assert '<body data-corte="20240602_2015">' in page
     assert '<meta name="prep-corte" content="20240602_2015">' in page
     assert (
-        '<time id="corte" datetime="2024-06-02T20:15:00-06:00">02/06/2024 20:15</time> '
+        '<time id="corte" datetime="2024-06-02T20:15:00-06:00">02/06/2024 20:15 (UTC-6)</time> '
         "(Tiempo del Centro)"
     ) in page
     assert "DATOS SINTÉTICOS DE PRUEBA" in page

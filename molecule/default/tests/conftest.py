@@ -20,6 +20,8 @@ PROBE_IMAGE = "difusor-probe:latest"
 PROBE_PORT = 8080
 PASSWORD = "scenario-rsync-password"  # group_vars/all.yml
 TARGETS = testinfra.utils.ansible_runner.AnsibleRunner(INVENTORY).get_hosts("difusores")
+# In CDN origin mode behind host cdn, with prep_web_cache_bound 10 (its host_vars).
+CDN_ORIGIN = "target-ubuntu2204"
 
 
 def get(name: str):

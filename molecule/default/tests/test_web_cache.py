@@ -11,11 +11,11 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from conftest import facts_of, get, publish_on_target, put_file, wait_for
+from conftest import CDN_ORIGIN, facts_of, get, publish_on_target, put_file, wait_for
 
 TZ = ZoneInfo("America/Mexico_City")
 NOW = datetime.now(TZ).replace(second=0, microsecond=0)
-ORIGIN = "target-ubuntu2204"  # host_vars: CDN origin mode behind host cdn
+ORIGIN = CDN_ORIGIN
 CDN = "http://cdn.difusor.test:6081"  # Debian's varnish.service listens on 6081
 BOUND_S = 10  # host_vars: prep_web_cache_bound of the origin
 

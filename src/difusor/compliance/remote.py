@@ -6,6 +6,7 @@ of the host's python3 is used (brotli when the host has it, as the publisher doe
 
 from __future__ import annotations
 
+import re
 import shlex
 
 # SHA-256 of every file under a tree, and of the decompressed content of NAME.gz / NAME.br.
@@ -36,19 +37,37 @@ print(json.dumps({"digests": digests, "decompressed": decompressed, "undecodable
 """
 
 # SHA-256 of files fetched over HTTPS from this host (certificate not verified: same host).
+# Paced (argv[2]: seconds between requests) below the site's own per-client request rate: a
+# real site has hundreds of files, and the audit must neither be refused (429) nor feed fail2ban.
 FETCH_DIGESTS = r"""
-import hashlib, json, ssl, sys, urllib.request
-base, paths = sys.argv[1], sys.argv[2:]
+import hashlib, json, ssl, sys, time, urllib.error, urllib.request
+base, interval, paths = sys.argv[1], float(sys.argv[2]), sys.argv[3:]
 context = ssl._create_unverified_context()
 out = {}
 for path in paths:
-    try:
-        with urllib.request.urlopen(base + path, context=context, timeout=10) as response:
-            out[path] = hashlib.sha256(response.read()).hexdigest()
-    except Exception as exc:
-        out[path] = "error: " + str(exc)
+    for attempt in range(3):
+        try:
+            with urllib.request.urlopen(base + path, context=context, timeout=10) as response:
+                out[path] = hashlib.sha256(response.read()).hexdigest()
+            break
+        except urllib.error.HTTPError as exc:
+            out[path] = "error: HTTP %d" % exc.code
+            if exc.code != 429:
+                break
+            time.sleep(1 + attempt)
+        except Exception as exc:
+            out[path] = "error: " + str(exc)
+            break
+    time.sleep(interval)
 print(json.dumps(out))
 """
+
+
+def request_interval(nginx_config: str, default_rate: float = 10.0) -> float:
+    """Seconds between an audit's requests: 80 % of the slowest per-client rate the site's
+    nginx allows (`limit_req_zone ... rate=Nr/s`), or `default_rate` if none is found."""
+    rates = [float(rate) for rate in re.findall(r"\brate=(\d+(?:\.\d+)?)r/s", nginx_config)]
+    return 1 / (0.8 * min(rates)) if rates and min(rates) > 0 else 1 / default_rate
 
 
 def python_command(script: str, *args: str) -> str:

@@ -874,7 +874,7 @@ def index_html(
 <header>
 <h1>Programa de Resultados Electorales Preliminares {synthetic.YEAR}</h1>
 <p class="aviso">DATOS SINTÉTICOS DE PRUEBA: no son resultados reales.</p>
-<p>Corte de información: <time id="corte" datetime="{local.isoformat()}">{local:%d/%m/%Y %H:%M}</time> (Tiempo del Centro)</p>
+<p>Corte de información: <time id="corte" datetime="{local.isoformat()}">{format_csv_cut(cut, settings)}</time> (Tiempo del Centro)</p>
 </header>
 <main id="resultados"><p>Cargando resultados…</p></main>
 <footer><a href="{html.escape(download)}">Base de datos (CSV)</a></footer>
