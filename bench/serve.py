@@ -837,14 +837,14 @@ def report(figures: dict, args: argparse.Namespace, elapsed: float) -> None:
             TARGETS["repeat"],
         ),
     ]
+    # Requests/s is measured twice: on the clock (the load generator shares this machine's
+    # cores, and TLS costs the client too) and per second of the server's own CPU (what one
+    # server core sustains: 1 / CPU per request), which the load generator does not take.
     for (tool, path), sides in figures["load"].items():
-        checks.append(
-            (
-                f"HTTPS requests/s >= {TARGETS['rps']:g}x stock HTTP, {shown(path)} ({tool})",
-                sides["difusor"][0] / sides["stock"][0],
-                TARGETS["rps"],
-            )
-        )
+        (mine, mine_cpu), (stock, stock_cpu) = sides["difusor"], sides["stock"]
+        label = f"HTTPS requests/s >= {TARGETS['rps']:g}x stock HTTP, {shown(path)} ({tool})"
+        checks.append((f"{label}, on the clock", mine / stock, TARGETS["rps"]))
+        checks.append((f"{label}, per server CPU second", stock_cpu / mine_cpu, TARGETS["rps"]))
     for label, value, target in checks:
         verdict = "OK" if value >= target else "MISSED"
         print(f"  {verdict:7}{label}: {value:.2f}x")
