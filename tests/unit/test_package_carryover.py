@@ -10,7 +10,7 @@ from package_kit import CUT
 from difusor.package import generate, publish
 from difusor.package.carryover import carry_over
 from difusor.package.fsutil import walk
-from difusor.package.releases import SWITCHED, releases_dir
+from difusor.package.releases import SWITCHED
 
 
 def regular_files(tree):
@@ -84,9 +84,6 @@ def test_a_changed_file_of_the_same_size_written_in_the_same_second_moves_on(tmp
 
 
 def test_without_a_live_release_everything_is_new(tmp_path):
-    root = tmp_path / "srv"
-    first = publish(generate(CUT, tmp_path / "in", rows=40), root, drill=True)
-    assert first.release.parent == releases_dir(root)
     staging = tmp_path / "staging"
     staging.mkdir()
     (staging / "index.html").write_text("<p>corte</p>")

@@ -16,7 +16,7 @@ from conftest import CDN_ORIGIN, facts_of, get, publish_on_target, put_file, wai
 TZ = ZoneInfo("America/Mexico_City")
 NOW = datetime.now(TZ).replace(second=0, microsecond=0)
 ORIGIN = CDN_ORIGIN
-CDN = "http://cdn.difusor.test:6081"  # Debian's varnish.service listens on 6081
+CDN = ("http", "cdn.difusor.test", 6081)  # Debian's varnish.service listens on 6081
 BOUND_S = 10  # host_vars: prep_web_cache_bound of the origin
 
 # Run on the client: GET each path over one keep-alive connection, as a browser asks (gzip),
@@ -125,13 +125,13 @@ def names_cut(answer, cut: str) -> bool:
 def test_after_each_switch_and_purge_no_reader_gets_the_replaced_cut(origin, fetcher):
     for minutes in (17, 16, 15):
         warm = [{"path": path} for path in PAGES]
-        fetcher("http", "cdn.difusor.test", 6081, warm)
-        cached = fetcher("http", "cdn.difusor.test", 6081, warm)
+        fetcher(*CDN, warm)
+        cached = fetcher(*CDN, warm)
         assert {answer["x_cache"] for answer in cached.values()} == {"HIT"}, "the CDN holds the cut"
         since = journal_length(origin)
         cut = publish_on_target(origin, NOW - timedelta(minutes=minutes), f"/var/tmp/cdn-{minutes}")
         assert wait_for(lambda cut=cut, since=since: purged_after(origin, cut, since), 30), cut
-        served = fetcher("http", "cdn.difusor.test", 6081, warm)
+        served = fetcher(*CDN, warm)
         assert {path: names_cut(answer, cut) for path, answer in served.items()} == dict.fromkeys(
             PAGES, True
         ), f"the CDN served a replaced cut after the purge for {cut}"
@@ -139,13 +139,13 @@ def test_after_each_switch_and_purge_no_reader_gets_the_replaced_cut(origin, fet
 
 def test_with_the_origin_down_the_cdn_serves_the_last_cut_and_says_so(origin, fetcher):
     live = origin.check_output(f"readlink {facts_of(origin).site_root}/current").split("/")[-1]
-    fetcher("http", "cdn.difusor.test", 6081, [{"path": path} for path in PAGES])
+    fetcher(*CDN, [{"path": path} for path in PAGES])
     container = facts_of(origin).web_container
     origin.check_output(f"docker stop {container}")
     try:
 
         def stale():
-            answers = fetcher("http", "cdn.difusor.test", 6081, [{"path": path} for path in PAGES])
+            answers = fetcher(*CDN, [{"path": path} for path in PAGES])
             labels = [answer["x_cache"] or "" for answer in answers.values()]
             return all(label.startswith("STALE") for label in labels) and answers
 

@@ -26,9 +26,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from difusor.errors import DifusorError
+from difusor.web.settings import read_settings_file
 
 METHODS = frozenset({"BAN", "PURGE", "POST", "GET", "DELETE", "PUT"})
 
@@ -86,14 +85,9 @@ def _request(item: Any, index: int) -> PurgeRequest:
 
 def load_purge_settings(path: Path) -> PurgeSettings:
     """The purge settings in a YAML file; nothing to purge when the file does not exist."""
-    if not path.exists():
+    data = read_settings_file(path, "CDN purge settings")
+    if data is None:
         return PurgeSettings()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise DifusorError(f"cannot read the CDN purge settings {path}: {exc}") from exc
-    if not isinstance(data, dict):
-        raise DifusorError(f"CDN purge settings {path} must be a mapping")
     unknown = sorted(set(data) - {field.name for field in dataclasses.fields(PurgeSettings)})
     if unknown:
         raise DifusorError(f"unknown CDN purge settings in {path}: {', '.join(unknown)}")

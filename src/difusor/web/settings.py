@@ -55,14 +55,21 @@ def _minimum(key: str) -> int:
     return 0 if key == "grace_min" else 1
 
 
-def load_watchdog_settings(path: Path) -> WatchdogSettings:
-    """The watchdog settings in a YAML file; defaults when it does not exist."""
+def read_settings_file(path: Path, what: str) -> dict[str, Any] | None:
+    """The mapping in a YAML settings file of the web side (`what` names it in errors); None
+    when the file does not exist."""
     if not path.exists():
-        return WatchdogSettings()
+        return None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except (OSError, yaml.YAMLError) as exc:
-        raise DifusorError(f"{path}: cannot read the watchdog settings: {exc}") from exc
+        raise DifusorError(f"{path}: cannot read the {what}: {exc}") from exc
     if not isinstance(data, dict):
-        raise DifusorError(f"{path}: expected a mapping of watchdog settings")
-    return WatchdogSettings.from_mapping(data)
+        raise DifusorError(f"{path}: expected a mapping of {what}")
+    return data
+
+
+def load_watchdog_settings(path: Path) -> WatchdogSettings:
+    """The watchdog settings in a YAML file; defaults when it does not exist."""
+    data = read_settings_file(path, "watchdog settings")
+    return WatchdogSettings() if data is None else WatchdogSettings.from_mapping(data)
