@@ -46,14 +46,21 @@ unit: venv
 
 ## molecule: every scenario, on real systemd hosts
 molecule: setup
-	for scenario in $(SCENARIOS); do \
-	  rm -f .cache/molecule/verify-$$scenario.xml; \
-	  molecule test --scenario-name $$scenario \
-	    || { python scripts/verify_failures.py .cache/molecule/verify-$$scenario.xml; exit 1; }; \
-	done
+	for scenario in $(SCENARIOS); do $(MAKE) --no-print-directory molecule-$$scenario || exit 1; done
 
-## test: lint + unit + molecule
-test: lint unit molecule
+# One scenario (no setup: `make molecule` and `make test` run it first); a failure ends with the
+# tests that failed in verify.
+molecule-%:
+	rm -f .cache/molecule/verify-$*.xml
+	molecule test --scenario-name $* \
+	  || { python scripts/verify_failures.py .cache/molecule/verify-$*.xml; exit 1; }
+
+## test: lint, unit and each molecule scenario at the same time (each scenario has its own
+## sandbox), every output line prefixed with its job; a summary of results and times at the end
+test: setup
+	python scripts/run_parallel.py lint='$(MAKE) --no-print-directory lint' \
+	  unit='$(MAKE) --no-print-directory unit' \
+	  $(foreach scenario,$(SCENARIOS),'molecule $(scenario)=$(MAKE) --no-print-directory molecule-$(scenario)')
 
 ## demo: a sandbox difusor end to end: simulated electoral body, provisioning, cuts live, audit
 demo: setup
