@@ -92,3 +92,100 @@ def test_svg_names_hosts_ports_and_trusted_sources(tmp_path: Path, lang: str, wo
 def test_an_inventory_without_difusores_is_an_error() -> None:
     with pytest.raises(DifusorError, match="no host in group difusores"):
         diagram.host_views(Inventory({"_meta": {"hostvars": {}}, "all": {"hosts": ["x"]}}))
+
+
+# A cluster (issue 18): the groups inside difusores, and one single server beside it.
+CLUSTER = {
+    "_meta": {
+        "hostvars": {
+            "recv1": {
+                "ansible_host": "198.51.100.81",
+                "difusor_trusted_sources": ["203.0.113.10/32"],
+                "prep_web_server_name": "prep.medio.example.mx",
+            },
+            "lb1": {
+                "ansible_host": "198.51.100.80",
+                "prep_web_server_name": "prep.medio.example.mx",
+            },
+            **{
+                f"web{n}": {
+                    "ansible_host": f"10.0.0.1{n}",
+                    "prep_web_cdn_origin": True,
+                    "prep_web_real_ip_from": ["10.0.0.5"],
+                    "prep_web_server_name": "prep.medio.example.mx",
+                }
+                for n in (1, 2, 3)
+            },
+            "solo": {"ansible_host": "198.51.100.90"},
+        }
+    },
+    "all": {"children": ["ungrouped", "difusores"]},
+    "difusores": {
+        "hosts": ["solo"],
+        "children": ["prep_receivers", "prep_web_nodes", "prep_balancers"],
+    },
+    "prep_receivers": {"hosts": ["recv1"]},
+    "prep_web_nodes": {"hosts": ["web1", "web2", "web3"]},
+    "prep_balancers": {"hosts": ["lb1"]},
+}
+
+
+def test_cluster_groups_are_one_view_and_single_servers_stay_panels() -> None:
+    inv = Inventory(CLUSTER, role_defaults(ROLES))
+    cluster = diagram.cluster_view(inv)
+    assert cluster is not None
+    assert [v.name for v in cluster.receivers] == ["recv1"]
+    assert [v.name for v in cluster.web_nodes] == ["web1", "web2", "web3"]
+    assert [v.name for v in cluster.balancers] == ["lb1"]
+    assert cluster.web_nodes[0].real_ip_from == ["10.0.0.5"]
+    assert [v.name for v in diagram.host_views(inv)] == ["solo"]
+    # Without the groups: no cluster, every host a single server, as before.
+    assert diagram.cluster_view(Inventory(INVENTORY, role_defaults(ROLES))) is None
+
+
+def test_a_cluster_alone_is_not_an_inventory_without_difusores() -> None:
+    data = {**CLUSTER, "difusores": {"children": CLUSTER["difusores"]["children"]}}
+    inv = Inventory(data, role_defaults(ROLES))
+    assert diagram.host_views(inv) == []
+    assert diagram.cluster_view(inv) is not None
+
+
+@pytest.mark.parametrize(
+    ("lang", "words"),
+    [
+        ("es", ("balanceador lb1", "nodo receptor recv1", "nodo web web2", "solo desde el")),
+        ("en", ("balancer lb1", "receiving node recv1", "web node web2", "only from")),
+    ],
+)
+def test_cluster_svg_names_every_node_the_balancer_the_receiver_and_the_ports(
+    tmp_path: Path, lang: str, words: tuple[str, ...]
+) -> None:
+    svg, png = diagram.diagram(
+        Path("hosts.yml"), tmp_path, lang=lang, name="c", roles_dir=ROLES, data=CLUSTER
+    )
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    texts = " ".join(re.findall(r">([^<>]+)</text>", svg.read_text()))
+    for expected in (
+        "lb1 (198.51.100.80)",
+        "recv1 (198.51.100.81)",
+        "web1 (10.0.0.11)",
+        "web2 (10.0.0.12)",
+        "web3 (10.0.0.13)",
+        "solo (198.51.100.90)",  # the single server beside the cluster keeps its own panel
+        "https://prep.medio.example.mx/",
+        "80/tcp",
+        "443/tcp",
+        "873/tcp",
+        "22/tcp",
+        "/healthz?min=",
+        "X-Forwarded-For",
+        "10.0.0.5",
+        "203.0.113.10/32",
+        "HAProxy",
+        "SSH 22",
+        "node_staged",
+        "cluster_live",
+        "udp/123",
+        *words,
+    ):
+        assert expected in texts, expected
