@@ -16,6 +16,7 @@ from difusor import (
     simulator,
     tools,
 )
+from difusor.cluster import cli as cluster_cli
 from difusor.compliance import cli as compliance_cli
 from difusor.drill import cli as drill_cli
 from difusor.errors import DifusorError
@@ -51,6 +52,7 @@ def build_parser() -> argparse.ArgumentParser:
         provision,
         drill_cli,
         status_cli,
+        cluster_cli,
         monitor_cli,
         diagram,
         simulator,

@@ -46,7 +46,16 @@ WEB_EVENTS = (
     "cdn_purged",
     "cdn_purge_failed",
 )
-EVENTS = frozenset(PIPELINE_EVENTS + WEB_EVENTS)
+# A cluster's receiving node (difusor.cluster.sync), each with `node`: the web node or balancer.
+CLUSTER_EVENTS = (
+    "node_staged",
+    "node_switched",
+    "node_failed",
+    "node_out",
+    "node_in",
+    "cluster_live",
+)
+EVENTS = frozenset(PIPELINE_EVENTS + WEB_EVENTS + CLUSTER_EVENTS)
 
 
 def journal_path(root: Path) -> Path:

@@ -56,6 +56,10 @@ LINK_PREFIX = ".current-"
 # The last switch of `current` (cut and time), written after it: what a CDN purge waits for
 # (systemd's difusor-cdn-purge.path; a path unit cannot watch the symlink itself).
 SWITCHED = "switched.json"
+# ROOT/served/<cut>: an empty file per cut that is or was live, none newer than the live one
+# (a rollback removes them): a balancer's health check asks "is cut X or a later one live here?"
+# (/healthz?min=X, role prep_web) and nginx answers it by the file's existence.
+SERVED = "served"
 LEFTOVER_PREFIXES = (INCOMING_PREFIX, OLD_PREFIX, REPLACE_PREFIX, TRASH_PREFIX)
 STATES = ("staged", "published", "withdrawn")
 _SWAP_RE = re.compile(
@@ -176,9 +180,25 @@ def point_current(root: Path, name: str) -> None:
         temporary.unlink(missing_ok=True)
         raise
     fsync_dir(root)
-    with contextlib.suppress(OSError):  # the switch is done; only its notice is lost
+    with contextlib.suppress(OSError):  # the switch is done; only its notices are lost
+        if CUT_ID_RE.fullmatch(name):  # not the swap trees of a replacement in place
+            mark_served(root, name)
         record = {"cut": name, "time": journal.utc_now()}
         write_atomic(root / SWITCHED, json.dumps(record).encode() + b"\n")
+
+
+def mark_served(root: Path, name: str) -> None:
+    """ROOT/served/<name> exists, and no mark of a later cut (what a rollback undid)."""
+    directory = Path(root) / SERVED
+    directory.mkdir(mode=0o755, exist_ok=True)
+    os.chmod(directory, 0o755)  # read by the web container, whatever the publisher's umask
+    for entry in os.listdir(directory):
+        if CUT_ID_RE.fullmatch(entry) and entry > name:
+            os.unlink(directory / entry)
+    mark = directory / name
+    if not mark.exists():
+        mark.touch(mode=0o644)
+        fsync_dir(directory)
 
 
 def install(

@@ -1,0 +1,72 @@
+"""`difusor cluster`: the receiving node's distribution, and the agents its key may run."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+
+from difusor import hostfacts
+from difusor.cluster import agent, balancer
+from difusor.cluster.settings import CLUSTER_FILE, load_cluster_settings
+from difusor.cluster.sync import Distributor, Ssh, require_settings
+from difusor.errors import DifusorError
+
+
+def _command() -> str:
+    command = os.environ.get("SSH_ORIGINAL_COMMAND")
+    if command is None:
+        raise DifusorError("run by sshd for the receiving node's key (SSH_ORIGINAL_COMMAND unset)")
+    return command
+
+
+def cmd_cluster(args: argparse.Namespace) -> int:
+    facts = hostfacts.load(args.facts)
+    root = args.site_root or facts.site_root
+    if args.action == "node-agent":
+        return agent.main(_command(), root, hostfacts.package_settings(facts))
+    if args.action == "balancer-agent":
+        return balancer.main(_command())
+    settings = load_cluster_settings(args.cluster_settings)
+    if args.action == "check":
+        require_settings(settings)
+        print(f"cluster: {len(settings.nodes)} web node(s), {len(settings.balancers)} balancer(s)")
+        return 0
+    require_settings(settings)
+    distributor = Distributor(root, settings, Ssh(settings))
+    passes = distributor.sync()
+    for one in passes:
+        print(
+            json.dumps(
+                {
+                    "cut": one.cut,
+                    "staged": one.staged,
+                    "switched": one.switched,
+                    "failed": one.failed,
+                    "out": one.taken_out,
+                    "in": one.put_back,
+                },
+                ensure_ascii=False,
+            )
+        )
+    # A node that failed is journaled and out of the balancer: the pass itself worked.
+    return 0
+
+
+def register(commands: argparse._SubParsersAction) -> None:
+    parser = commands.add_parser(
+        "cluster",
+        help="several web nodes behind a balancer: distribute the live cut (receiving node), "
+        "or the agents the receiving node's key runs on a web node or a balancer",
+    )
+    parser.add_argument("action", choices=["sync", "check", "node-agent", "balancer-agent"])
+    parser.add_argument("--facts", type=Path, default=hostfacts.FACTS_PATH)
+    parser.add_argument("--site-root", type=Path, help="(default: the host facts')")
+    parser.add_argument(
+        "--cluster-settings",
+        type=Path,
+        default=CLUSTER_FILE,
+        help="sync, check: the receiving node's cluster settings (default: %(default)s)",
+    )
+    parser.set_defaults(func=cmd_cluster)
