@@ -96,6 +96,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fail2ban (II.C.c)",
         "cluster_ntp": "todos: chrony, udp/123 saliente a",
         "none": "(ninguno)",
+        "private": "red privada",
     },
     "en": {
         "title": "PREP Difusor service diagram (IV.a.i)",
@@ -157,6 +158,7 @@ LABELS: dict[str, dict[str, str]] = {
         "fail2ban (II.C.c)",
         "cluster_ntp": "all: chrony, udp/123 outgoing to",
         "none": "(none)",
+        "private": "private network",
     },
 }
 
@@ -181,6 +183,11 @@ class HostView:
     incoming_dir: str
     site_root: str
     real_ip_from: list[str] = field(default_factory=list)
+    cluster_address: str = ""  # where the cluster's peers reach it (difusor_cluster_address)
+
+    @property
+    def peer_address(self) -> str:
+        return self.cluster_address or self.address
 
 
 @dataclass
@@ -238,6 +245,7 @@ def host_view(inv: Inventory, name: str) -> HostView:
         incoming_dir=str(get("difusor_incoming_dir", DEFAULTS.incoming_dir)),
         site_root=str(get("difusor_site_root", DEFAULTS.site_root)),
         real_ip_from=strings(get("prep_web_real_ip_from", [])),
+        cluster_address=str(get("difusor_cluster_address", "") or ""),
     )
 
 
@@ -258,9 +266,16 @@ def cluster_view(inv: Inventory) -> ClusterView | None:
     """The cluster, when the inventory has hosts in its groups (else None)."""
     if not cluster_hosts(inv):
         return None
-    return ClusterView(
+    cluster = ClusterView(
         *([host_view(inv, name) for name in inv.group_hosts(group)] for group in CLUSTER_GROUPS)
     )
+    # A web node trusts X-Forwarded-For from the balancers: role prep_web's default computes
+    # their addresses with a filter, which the inventory reader does not run.
+    balancers = [view.peer_address for view in cluster.balancers]
+    for view in cluster.web_nodes:
+        if not view.real_ip_from or any("{{" in s for s in view.real_ip_from):
+            view.real_ip_from = balancers
+    return cluster
 
 
 # --- Drawing ---------------------------------------------------------------------------------
@@ -481,7 +496,7 @@ def draw_host(ax: Any, view: HostView, top: float, words: dict[str, str]) -> Non
 
 # The cluster panel's columns: the outside world, the balancers and receivers, the web nodes.
 LEFT_W, MID_X, MID_W, NODE_X, NODE_W = 31.0, 58.0, 44.0, 128.0, 36.0
-LB_H, RC_H, NODE_H, GAP = 24.0, 30.0, 17.5, 3.0
+LB_H, RC_H, NODE_H, GAP = 27.0, 33.0, 17.5, 3.0
 
 
 def cluster_height(cluster: ClusterView) -> float:
@@ -496,6 +511,13 @@ def _stack(count: int, bottom: float, top: float, box_h: float) -> list[float]:
         return [(bottom + top - box_h) / 2]
     step = (top - bottom - box_h) / (count - 1)
     return [top - box_h - index * step for index in range(count)]
+
+
+def _private(view: HostView, words: dict[str, str]) -> list[str]:
+    """The private address, as a line, when the cluster reaches the host at another one."""
+    if view.cluster_address and view.cluster_address != view.address:
+        return [f"{words['private']}: {view.cluster_address}"]
+    return []
 
 
 def _note(ax: Any, x: float, y: float, text: str, ha: str = "left", va: str = "bottom") -> None:
@@ -544,6 +566,7 @@ def draw_cluster(ax: Any, cluster: ClusterView, top: float, words: dict[str, str
     for view, y in zip(cluster.balancers, lb_y, strict=True):
         lines = [
             f"{words['balancer']} {view.name} ({view.address})",
+            *_private(view, words),
             words["haproxy"],
             f"443: https://{view.server_name}/",
             words["redirect"],
@@ -562,16 +585,16 @@ def draw_cluster(ax: Any, cluster: ClusterView, top: float, words: dict[str, str
     for view, y in zip(cluster.receivers, rc_y, strict=True):
         lines = [
             f"{words['receiver']} {view.name} ({view.address})",
+            *_private(view, words),
             f"{words['rsyncd']}: {words['module']} {view.rsync_module}, "
             f"{words['user']} {view.rsync_user}",
             f"{words['ssh_push']}: {view.ssh_push_user}",
+            *([f"{words['admin']}: {view.operator_user} (sudo)"] if view.operator_user else []),
             f"{words['verify_once']}: difusor-ingest.path",
             words["distribute"],
             words["journal"],
             "  " + words["journal2"],
         ]
-        if view.operator_user:
-            lines.insert(3, f"{words['admin']}: {view.operator_user} (sudo)")
         _box(ax, MID_X, y, MID_W, RC_H, PALETTE["pipe"], lines)
         for index, port in enumerate(view.trusted_ports):
             _port(ax, MID_X - 4, y + RC_H - 8 - index * 8, f"{port}/tcp", False)
@@ -595,7 +618,7 @@ def draw_cluster(ax: Any, cluster: ClusterView, top: float, words: dict[str, str
     for view, y in zip(cluster.web_nodes, node_y, strict=True):
         trusted = ", ".join(view.real_ip_from) or words["none"]
         lines = [
-            f"{words['web_node']} {view.name} ({view.address})",
+            f"{words['web_node']} {view.name} ({view.peer_address})",
             f"{words['web']} {view.web_container}",
             words["plain_http"],
             f"{words['xff_from']} {_short(trusted, 22)}",

@@ -105,16 +105,21 @@ CLUSTER = {
             },
             "lb1": {
                 "ansible_host": "198.51.100.80",
+                "difusor_cluster_address": "10.0.0.5",
                 "prep_web_server_name": "prep.medio.example.mx",
             },
             **{
                 f"web{n}": {
                     "ansible_host": f"10.0.0.1{n}",
-                    "prep_web_cdn_origin": True,
-                    "prep_web_real_ip_from": ["10.0.0.5"],
+                    "prep_web_real_ip_from": ["10.0.0.5/32"],
                     "prep_web_server_name": "prep.medio.example.mx",
                 }
-                for n in (1, 2, 3)
+                for n in (1, 2)
+            },
+            # prep_web's default (the balancers' addresses, through a filter): not resolvable here.
+            "web3": {
+                "ansible_host": "10.0.0.13",
+                "prep_web_real_ip_from": "{{ difusor_cluster_balancers | map('x') | list }}",
             },
             "solo": {"ansible_host": "198.51.100.90"},
         }
@@ -137,7 +142,10 @@ def test_cluster_groups_are_one_view_and_single_servers_stay_panels() -> None:
     assert [v.name for v in cluster.receivers] == ["recv1"]
     assert [v.name for v in cluster.web_nodes] == ["web1", "web2", "web3"]
     assert [v.name for v in cluster.balancers] == ["lb1"]
-    assert cluster.web_nodes[0].real_ip_from == ["10.0.0.5"]
+    assert cluster.web_nodes[0].real_ip_from == ["10.0.0.5/32"]  # as the inventory says
+    assert cluster.web_nodes[2].real_ip_from == ["10.0.0.5"]  # else the balancers' addresses
+    assert cluster.balancers[0].peer_address == "10.0.0.5"
+    assert cluster.web_nodes[2].peer_address == "10.0.0.13"  # ansible_host without the variable
     assert [v.name for v in diagram.host_views(inv)] == ["solo"]
     # Without the groups: no cluster, every host a single server, as before.
     assert diagram.cluster_view(Inventory(INVENTORY, role_defaults(ROLES))) is None
@@ -153,8 +161,14 @@ def test_a_cluster_alone_is_not_an_inventory_without_difusores() -> None:
 @pytest.mark.parametrize(
     ("lang", "words"),
     [
-        ("es", ("balanceador lb1", "nodo receptor recv1", "nodo web web2", "solo desde el")),
-        ("en", ("balancer lb1", "receiving node recv1", "web node web2", "only from")),
+        (
+            "es",
+            ("balanceador lb1", "nodo receptor recv1", "nodo web web2", "red privada: 10.0.0.5"),
+        ),
+        (
+            "en",
+            ("balancer lb1", "receiving node recv1", "web node web2", "private network: 10.0.0.5"),
+        ),
     ],
 )
 def test_cluster_svg_names_every_node_the_balancer_the_receiver_and_the_ports(
@@ -178,8 +192,7 @@ def test_cluster_svg_names_every_node_the_balancer_the_receiver_and_the_ports(
         "873/tcp",
         "22/tcp",
         "/healthz?min=",
-        "X-Forwarded-For",
-        "10.0.0.5",
+        "X-Forwarded-For only from 10.0.0.5/32" if lang == "en" else "solo de 10.0.0.5/32",
         "203.0.113.10/32",
         "HAProxy",
         "SSH 22",
