@@ -1,6 +1,7 @@
 """The cluster's distribution: two phases, per-node journal, and the node agent's checks
 (web nodes and a balancer simulated in-process: each node its own site root)."""
 
+import hashlib
 import io
 import json
 import os
@@ -18,7 +19,7 @@ from difusor.errors import DifusorError
 from difusor.package import generate, publish
 from difusor.package.fsutil import walk
 from difusor.package.journal import journal_path
-from difusor.package.releases import SERVED, live_cut_id
+from difusor.package.releases import SERVED, live_cut_id, point_current
 
 NODES = (Peer("web1", "10.0.0.11"), Peer("web2", "10.0.0.12"))
 
@@ -149,8 +150,6 @@ def test_a_rollback_on_the_receiver_is_followed_and_newer_served_marks_go(receiv
     Distributor(receiver, settings(), cluster).run_pass()
     later = publish_next(receiver, tmp_path)
     Distributor(receiver, settings(), cluster).run_pass()
-    from difusor.package.releases import point_current
-
     point_current(receiver, first)  # what `difusor package rollback` does to `current`
     Distributor(receiver, settings(), cluster).run_pass()
     for root in cluster.roots.values():
@@ -168,8 +167,6 @@ def stream_of(members, marker=None):
         archive.addfile(info, io.BytesIO(data))
         for info, content in members:
             archive.addfile(info, io.BytesIO(content) if content is not None else None)
-    import hashlib
-
     return buffer.getvalue(), hashlib.sha256(buffer.getvalue()).hexdigest()
 
 
@@ -194,9 +191,7 @@ def member(name, kind=tarfile.REGTYPE, content=b"x", link=""):
         ([member("f"), member("f/x")], "its directory"),
     ],
 )
-def test_the_node_agent_refuses_a_crafted_stream_and_keeps_its_live_cut(
-    tmp_path, members, reason
-):
+def test_the_node_agent_refuses_a_crafted_stream_and_keeps_its_live_cut(tmp_path, members, reason):
     root = tmp_path / "node"
     data, digest = stream_of([member("index.html"), member("ok.html")])
     agent.run(f"stage 20240602_2015 {digest}", root, SETTINGS, io.BytesIO(data))
@@ -216,7 +211,7 @@ def test_a_stream_cut_short_or_altered_is_refused(receiver, tmp_path):
     digest = write_release(receiver / "releases" / cut, {"cut_id": cut}, buffer)
     data = buffer.getvalue()
     node = tmp_path / "node"
-    with pytest.raises(StreamRejected, match="whole tar stream|announced"):
+    with pytest.raises(StreamRejected, match=r"whole tar stream|announced"):
         agent.run(f"stage {cut} {digest}", node, SETTINGS, io.BytesIO(data[: len(data) // 2]))
     altered = data.replace(b"PREP", b"PREX", 1)
     with pytest.raises(StreamRejected, match="announced"):
