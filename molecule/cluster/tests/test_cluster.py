@@ -24,7 +24,7 @@ from conftest import (
 
 # Role balancer's health check (defaults): every second, down after 2 failures; a check that
 # gets no answer gives up after HAProxy's connect timeout.
-HEALTH_INTERVAL_S, HEALTH_FALL, CHECK_TIMEOUT_S = 1.0, 2, 2.0
+HEALTH_INTERVAL_S, HEALTH_FALL, CHECK_TIMEOUT_S = 1.0, 2, 3.0
 CUTS = 20
 
 

@@ -23,7 +23,7 @@ from typing import IO, Any
 from difusor.cluster.stream import Limits, StreamRejected, read_release
 from difusor.errors import DifusorError
 from difusor.package import journal
-from difusor.package.fsutil import fsync_tree, remove_tree
+from difusor.package.fsutil import fsync_tree, remove_tree, write_atomic
 from difusor.package.layout import CUT_ID_RE, Settings
 from difusor.package.releases import (
     INCOMING_PREFIX,
@@ -40,6 +40,9 @@ from difusor.package.releases import (
 )
 
 DIGEST_RE = re.compile(r"[0-9a-f]{64}")
+# ROOT/expected.json: the cut the receiving node last sent (and when), written before the stream
+# is read: what this node's watchdog measures its lag by, whatever becomes of the stage.
+EXPECTED = "expected.json"
 
 
 class Refused(DifusorError):
@@ -63,6 +66,8 @@ def stage(root: Path, cut: str, digest: str, source: IO[bytes], settings: Settin
     )
     releases_dir(root).mkdir(parents=True, exist_ok=True)
     with locked(root):
+        expected = {"cut": cut, "time": journal.utc_now()}
+        write_atomic(root / EXPECTED, json.dumps(expected).encode() + b"\n")
         clean_leftovers(root)
         staging = Path(tempfile.mkdtemp(prefix=INCOMING_PREFIX, dir=releases_dir(root)))
         try:
