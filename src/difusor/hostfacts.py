@@ -23,6 +23,9 @@ from difusor.package.layout import Settings, load_settings
 FACTS_PATH = Path("/etc/difusor/facts.json")
 DEFAULT_PREP_ROOT = Path("/srv/prep")
 JOURNAL_NAME = "journal.jsonl"  # in the site root
+# The host's part in a cluster (docs/cluster.md): the receiving node, a web node, a balancer, or
+# "none" for a single-server difusor.
+CLUSTER_PARTS = ("receiver", "web_node", "balancer", "none")
 
 
 @dataclass(frozen=True)
@@ -45,6 +48,7 @@ class HostFacts:
     publisher_user: str = "prep-publisher"
     operator_user: str = "prep"
     package_preset: str = presets.AUTO  # the package format (package/presets.py)
+    cluster_part: str = "none"  # CLUSTER_PARTS
     # The publication window (VI.a), 'YYYY-MM-DD HH:MM' in Tiempo del Centro.
     publish_from: str = call.local_text(call.PUBLISH_FROM)
     keep_until: str = call.local_text(call.KEEP_UNTIL)
@@ -77,6 +81,10 @@ class HostFacts:
                 values[field.name] = Path(value)
             else:
                 values[field.name] = value
+        if values.get("cluster_part", "none") not in CLUSTER_PARTS:
+            raise DifusorError(
+                f"{source or 'host facts'}: cluster_part must be one of {', '.join(CLUSTER_PARTS)}"
+            )
         return cls(**values)
 
     @classmethod

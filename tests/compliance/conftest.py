@@ -102,6 +102,20 @@ def facts(host, reachable) -> hostfacts.HostFacts:
     return _facts[host.backend.hostname]
 
 
+@pytest.fixture(autouse=True)
+def cluster_part(request: pytest.FixtureRequest, facts: hostfacts.HostFacts) -> str:
+    """The host's part in a cluster (host facts); a test marked `parts(...)` (its own marker or
+    its module's `pytestmark`) that does not name it is N/A, with why (compliance.cluster)."""
+    from difusor.compliance import cluster
+
+    marker = request.node.get_closest_marker("parts")
+    part = facts.cluster_part
+    if marker is not None and not cluster.applies(part, tuple(marker.args)):
+        evidence = plugin().Evidence()
+        plugin().skip_in_setup(request.node, evidence, cluster.not_applicable(part, marker.args))
+    return part
+
+
 def _vantage_host(pytestconfig: pytest.Config, option: str):
     spec = pytestconfig.getoption(option)
     if not spec:

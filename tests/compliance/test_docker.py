@@ -2,7 +2,10 @@
 
 import pytest
 
-from difusor.compliance import checks
+from difusor.compliance import checks, cluster
+
+# On a cluster, Docker runs the web container of the web nodes only.
+pytestmark = pytest.mark.parts(*cluster.SITE)
 
 
 @pytest.mark.requirement("II.B.b")

@@ -7,10 +7,14 @@ from datetime import UTC, datetime
 
 import pytest
 
-from difusor.compliance import checks
+from difusor.compliance import checks, cluster
 from difusor.compliance.remote import TREE_DIGESTS, python_command
 from difusor.package import journal
 from difusor.package.layout import parse_cut_id
+
+# On a cluster the receiving node receives, verifies and publishes; the tests of what a web node
+# holds too (its live cut, its release tree, its notice events) say so.
+pytestmark = pytest.mark.parts(*cluster.PACKAGES)
 
 
 def journal_events(host, evidence, path: str) -> list[dict]:
@@ -18,6 +22,7 @@ def journal_events(host, evidence, path: str) -> list[dict]:
     return journal.parse_lines(text)
 
 
+@pytest.mark.parts(*cluster.CUT)
 @pytest.mark.requirement("I.H")
 def test_live_cut_published(host, evidence, facts, live_cut):
     """`current` points to releases/<YYYYMMDD_HHMM>: a cut is live."""
@@ -55,6 +60,7 @@ def test_publications_keep_up_in_the_window(host, evidence, params, facts):
     evidence.verdict(checks.check_publish_age(age, now, params("I.H"), window))
 
 
+@pytest.mark.parts(*cluster.CUT)
 @pytest.mark.requirement("VI.b")
 def test_live_cut_equals_package_manifest(host, evidence, params, facts, live_cut):
     """Every file of the live cut is the package's own (manifest), untouched; the publisher's
@@ -183,6 +189,7 @@ def test_package_receiver(host, evidence, params):
     )
 
 
+@pytest.mark.parts(*cluster.SITE)  # notice mode and the watchdog run where the site is served
 @pytest.mark.requirement("V.ii.4")
 def test_notice_events(host, evidence, facts):
     """Evidence for the notice on the portal: the notice and freshness events of the journal."""

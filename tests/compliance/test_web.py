@@ -10,12 +10,15 @@ import shlex
 
 import pytest
 
-from difusor.compliance import checks
+from difusor.compliance import checks, cluster
 from difusor.compliance.plugin import quiet_stderr
 from difusor.compliance.remote import FETCH_DIGESTS, python_command, request_interval
 from difusor.package.layout import parse_cut_id
 
 BASE = "https://127.0.0.1"
+# On a cluster the web nodes serve the site (each checked on itself, like a single server); the
+# balancer is judged by test_cluster (its servers, their health checks), not by these.
+pytestmark = pytest.mark.parts(*cluster.SITE)
 
 
 def curl(host, evidence, url: str, *options: str):

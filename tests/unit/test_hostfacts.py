@@ -40,7 +40,7 @@ def _trusted(value):
 def role_values(*names: str, **overrides) -> dict:
     """Role variables rendered by Ansible's own templating: every role's defaults, role
     difusor's vars, then `overrides` (as an inventory would set them)."""
-    variables: dict = {}
+    variables: dict = {"inventory_hostname": "difusor1", "groups": {"all": ["difusor1"]}}
     for path in [*sorted(ROLES.glob("*/defaults/main.yml")), ROLES / "difusor/vars/main.yml"]:
         variables.update(_trusted(yaml.safe_load(path.read_text(encoding="utf-8"))))
     variables.update(_trusted(overrides))
@@ -58,6 +58,22 @@ def test_the_role_defaults_write_the_library_defaults():
     assert written_facts() == HostFacts(source="facts.json")
     facts_file = role_values("difusor_facts_file")["difusor_facts_file"]
     assert Path(facts_file) == hostfacts.FACTS_PATH
+
+
+def test_the_cluster_part_comes_from_the_inventory_groups():
+    groups = {
+        "prep_receivers": ["recv1"],
+        "prep_web_nodes": ["web1", "web2"],
+        "prep_balancers": ["lb1"],
+    }
+    parts = {
+        name: written_facts(inventory_hostname=name, groups=groups).cluster_part
+        for name in ("recv1", "web2", "lb1", "single")
+    }
+    assert parts == {"recv1": "receiver", "web2": "web_node", "lb1": "balancer", "single": "none"}
+    assert HostFacts().cluster_part == "none"
+    with pytest.raises(DifusorError, match="cluster_part must be one of"):
+        HostFacts.from_mapping({"cluster_part": "router"}, "facts.json")
 
 
 def test_a_changed_prep_root_and_operator_reach_every_path_of_the_facts():

@@ -6,12 +6,21 @@ import argparse
 import json
 import os
 from pathlib import Path
+from typing import Any
 
 from difusor import hostfacts
 from difusor.cluster import agent, balancer
-from difusor.cluster.settings import CLUSTER_FILE, load_cluster_settings
-from difusor.cluster.sync import Distributor, Ssh, require_settings
+from difusor.cluster.settings import CLUSTER_FILE, ClusterSettings, load_cluster_settings
+from difusor.cluster.sync import (
+    CallFailed,
+    Distributor,
+    Ssh,
+    Transport,
+    _parallel,
+    require_settings,
+)
 from difusor.errors import DifusorError
+from difusor.package.releases import live_cut_id
 
 
 def _command() -> str:
@@ -19,6 +28,22 @@ def _command() -> str:
     if command is None:
         raise DifusorError("run by sshd for the receiving node's key (SSH_ORIGINAL_COMMAND unset)")
     return command
+
+
+def cluster_status(root: Path, settings: ClusterSettings, transport: Transport) -> dict[str, Any]:
+    """The receiving node's live cut and every web node's (its agent's `status`), or the error of
+    a node that did not answer: what the audit compares (I.H)."""
+    answers = _parallel(
+        settings.nodes,
+        lambda peer: transport.call(peer, settings.node_user, "status", settings.switch_timeout_s),
+    )
+    nodes = {
+        name: {"error": str(answer)}
+        if isinstance(answer, CallFailed)
+        else {"live": answer.get("live")}
+        for name, answer in answers.items()
+    }
+    return {"live": live_cut_id(root), "nodes": nodes}
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
@@ -32,6 +57,10 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     if args.action == "check":
         require_settings(settings)
         print(f"cluster: {len(settings.nodes)} web node(s), {len(settings.balancers)} balancer(s)")
+        return 0
+    if args.action == "status":
+        require_settings(settings)
+        print(json.dumps(cluster_status(root, settings, Ssh(settings)), ensure_ascii=False))
         return 0
     require_settings(settings)
     distributor = Distributor(root, settings, Ssh(settings))
@@ -60,13 +89,15 @@ def register(commands: argparse._SubParsersAction) -> None:
         help="several web nodes behind a balancer: distribute the live cut (receiving node), "
         "or the agents the receiving node's key runs on a web node or a balancer",
     )
-    parser.add_argument("action", choices=["sync", "check", "node-agent", "balancer-agent"])
+    parser.add_argument(
+        "action", choices=["sync", "check", "status", "node-agent", "balancer-agent"]
+    )
     parser.add_argument("--facts", type=Path, default=hostfacts.FACTS_PATH)
     parser.add_argument("--site-root", type=Path, help="(default: the host facts')")
     parser.add_argument(
         "--cluster-settings",
         type=Path,
         default=CLUSTER_FILE,
-        help="sync, check: the receiving node's cluster settings (default: %(default)s)",
+        help="sync, check, status: the receiving node's cluster settings (default: %(default)s)",
     )
     parser.set_defaults(func=cmd_cluster)

@@ -490,6 +490,71 @@ CHECK_TEXTS: dict[str, dict[str, str]] = {
         "es": "no hay manifiesto en el corte vivo {cut}",
         "en": "no manifest in the live cut {cut}",
     },
+    # A cluster (difusor.compliance.cluster): the parts, and why a check does not apply to one.
+    "part_none": {"es": "un servidor único", "en": "a single server"},
+    "part_receiver": {
+        "es": "el nodo receptor de un clúster",
+        "en": "a cluster's receiving node",
+    },
+    "part_web_node": {"es": "un nodo web de un clúster", "en": "a cluster's web node"},
+    "part_balancer": {"es": "el balanceador de un clúster", "en": "a cluster's balancer"},
+    "na_site": {
+        "es": "{part} no sirve el sitio: lo sirven los nodos web",
+        "en": "{part} serves no site: the web nodes do",
+    },
+    "na_packages": {
+        "es": "{part} no recibe paquetes: los recibe, verifica y publica el nodo receptor",
+        "en": "{part} receives no packages: the receiving node receives, verifies and "
+        "publishes them",
+    },
+    "na_cut": {
+        "es": "{part} no tiene cortes: los tienen el nodo receptor y los nodos web",
+        "en": "{part} holds no cut: the receiving node and the web nodes do",
+    },
+    "na_distribution": {
+        "es": "{part} no distribuye cortes: solo el nodo receptor de un clúster lo hace",
+        "en": "{part} distributes no cut: only a cluster's receiving node does",
+    },
+    "na_balancing": {
+        "es": "{part} no balancea: solo el balanceador de un clúster lo hace",
+        "en": "{part} balances nothing: only a cluster's balancer does",
+    },
+    "na_part": {
+        "es": "{part}: la prueba aplica solo a {parts}",
+        "en": "{part}: the check applies to {parts} only",
+    },
+    "balancer": {
+        "es": "HAProxy {state}; backend prep_web: {up}/{total} servidores arriba; caídos: {down}; "
+        "en mantenimiento: {maintenance}; corte del clúster {cut}; la verificación de salud "
+        "exige el corte (/healthz?min=): {requires_cut}",
+        "en": "HAProxy {state}; backend prep_web: {up}/{total} servers up; down: {down}; in "
+        "maintenance: {maintenance}; the cluster's cut {cut}; the health check requires the cut "
+        "(/healthz?min=): {requires_cut}",
+    },
+    "balancer_unreadable": {
+        "es": "HAProxy {state}; el agente del balanceador no informó su estado: {error}",
+        "en": "HAProxy {state}; the balancer agent reported no status: {error}",
+    },
+    "cluster_nodes": {
+        "es": "corte vivo del nodo receptor {cut}: {same}/{total} nodos web lo sirven; "
+        "atrasados: {behind}; sin respuesta: {unreachable}",
+        "en": "the receiving node's live cut {cut}: {same}/{total} web nodes serve it; behind: "
+        "{behind}; no answer: {unreachable}",
+    },
+    "cluster_nothing_live": {
+        "es": "el nodo receptor aún no tiene corte vivo ({total} nodos web): envíe un paquete "
+        "de simulacro y audite de nuevo",
+        "en": "the receiving node has no live cut yet ({total} web nodes): push a drill package "
+        "and audit again",
+    },
+    "cluster_no_nodes": {
+        "es": "la configuración del clúster no nombra nodos web",
+        "en": "the cluster settings name no web node",
+    },
+    "cluster_status_unreadable": {
+        "es": "`difusor cluster status` no dio el estado del clúster: {output}",
+        "en": "`difusor cluster status` gave no cluster status: {output}",
+    },
 }
 
 

@@ -165,6 +165,11 @@ def pytest_configure(config: pytest.Config) -> None:
         "release, public IP, NTP reachability, certificate), not the roles; "
         "-m 'not environment' keeps what provisioning is responsible for",
     )
+    config.addinivalue_line(
+        "markers",
+        "parts(*parts): the parts of a cluster the test applies to (difusor.compliance.cluster: "
+        "receiver, web_node, balancer, none for a single server); N/A on the others",
+    )
     config.stash[STATE_KEY] = SuiteState(config)
     global _CURRENT
     _CURRENT = config.stash[STATE_KEY]
@@ -211,6 +216,16 @@ def evidence() -> Evidence:
     return Evidence()
 
 
+EVIDENCE_KEY = pytest.StashKey[Evidence]()
+
+
+def skip_in_setup(item: pytest.Item, evidence: Evidence, check: Check) -> None:
+    """Record a verdict (N/A, MANUAL) from a fixture, before the test's own fixtures exist: the
+    report shows its message like a test's."""
+    item.stash[EVIDENCE_KEY] = evidence
+    evidence.verdict(check)
+
+
 def host_name(item: pytest.Item) -> str:
     host = item.funcargs.get("host") if hasattr(item, "funcargs") else None
     return getattr(getattr(host, "backend", None), "hostname", "") if host else ""
@@ -222,6 +237,7 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]):
     state: SuiteState = item.config.stash[STATE_KEY]
     if report.when == "call" or (report.when == "setup" and not report.passed):
         evidence_obj = item.funcargs.get("evidence") if hasattr(item, "funcargs") else None
+        evidence_obj = evidence_obj or item.stash.get(EVIDENCE_KEY, None)
         outcome, status, summary = report.outcome, "", ""
         if report.skipped:
             reason = (
