@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -9,6 +10,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from difusor.cli import main
+from difusor.cluster.agent import EXPECTED
 from difusor.package.journal import read_journal
 from difusor.package.layout import Settings
 from difusor.web import freshness, notice
@@ -142,3 +144,66 @@ def test_a_check_assesses_the_live_cut_and_records_nothing(roots, tmp_path, caps
     assert "live cut 20240602_2100" in out and "nothing recorded" in out
     assert read_journal(site) == [] and list(web.iterdir()) == []
     assert main(["web", "status", "--check", "--site-root", str(site)]) == 1
+
+
+def _expect(site, cut, moment):
+    """What the node agent writes when the receiving node sends `cut` (difusor.cluster.agent)."""
+    stamp = moment.astimezone(ZoneInfo("UTC")).isoformat().replace("+00:00", "Z")
+    (site / EXPECTED).write_text(json.dumps({"cut": cut, "time": stamp}) + "\n")
+
+
+def test_a_web_node_behind_the_receiving_node_lags_after_the_grace_and_is_journaled_once(roots):
+    site, web = roots
+    sent = CUT + timedelta(minutes=15)
+    _expect(site, "20240602_2115", sent)
+    state, actions = freshness.check(site, web, sent + timedelta(minutes=4), SETTINGS, WATCH)
+    assert (state.expected, state.lag_s, actions) == ("20240602_2115", None, [])  # in the grace
+    # the receiving node retries (expected.json rewritten): the lag counts from the first send
+    _expect(site, "20240602_2115", sent + timedelta(minutes=5))
+    state, actions = freshness.check(site, web, sent + timedelta(minutes=6), SETTINGS, WATCH)
+    assert (state.level, state.lag_s) == ("warning", 360)  # its own cut is 21 minutes old too
+    assert actions == ["cluster_lag", "stale_warning"]
+    assert state.lag_text() == (
+        "lagging behind the receiving node: expected cut 20240602_2115 since "
+        f"{sent.astimezone(ZoneInfo('UTC')).isoformat()}"
+    )
+    assert freshness.read_state(web)["lag_s"] == 360
+    # a newer cut is sent while the node still lags: the same lag, not journaled again
+    _expect(site, "20240602_2130", sent + timedelta(minutes=15))
+    state, actions = freshness.check(site, web, sent + timedelta(minutes=16), SETTINGS, WATCH)
+    assert (state.expected, state.lag_s, actions) == ("20240602_2130", 960, [])
+    # the node catches up
+    (site / "releases" / "20240602_2130").mkdir()
+    os.replace(_symlink(site, "releases/20240602_2130"), site / "current")
+    state, actions = freshness.check(site, web, sent + timedelta(minutes=17), SETTINGS, WATCH)
+    assert (state.expected, state.lag_s) == (None, None)
+    assert actions == ["cluster_caught_up", "fresh_again"]
+    lines = [e for e in read_journal(site) if e["event"].startswith("cluster_")]
+    assert [(e["event"], e["cut"], e["expected"]) for e in lines] == [
+        ("cluster_lag", "20240602_2100", "20240602_2115"),
+        ("cluster_caught_up", "20240602_2130", "20240602_2130"),
+    ]
+
+
+def test_no_lag_on_a_single_server_nor_for_an_older_or_broken_expected_cut(roots):
+    site, web = roots
+    later = CUT + timedelta(hours=2)
+    assert freshness.assess_lag(site, "20240602_2100", later, WATCH) == (None, None, None)
+    _expect(site, "20240602_2045", CUT)  # a rollback on the receiving node
+    assert freshness.assess_lag(site, "20240602_2100", later, WATCH) == (None, None, None)
+    (site / EXPECTED).write_text('{"cut": "../x", "time": "2024-06-02T21:00:00Z"}')
+    assert freshness.assess_lag(site, "20240602_2100", later, WATCH) == (None, None, None)
+    (site / EXPECTED).write_text("{")
+    state, actions = freshness.check(site, web, later, SETTINGS, WATCH)
+    assert state.lag_s is None and "cluster_lag" not in actions
+
+
+def test_the_watchdog_line_says_the_node_lags(roots, capsys):
+    site, web = roots
+    _expect(site, "20240602_2115", CUT + timedelta(minutes=15))
+    # now is the real clock: long past the grace, and the cut 2100 is long stale
+    argv = ["web", "watchdog", "--site-root", str(site), "--web-root", str(web)]
+    assert main([*argv, "--settings", str(web / "none.yml")]) == 0
+    out = capsys.readouterr().out
+    assert "lagging behind the receiving node: expected cut 20240602_2115 since" in out
+    assert "cluster_lag" in out

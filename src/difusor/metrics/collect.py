@@ -149,7 +149,13 @@ def collect(
     state = read_json(facts.web_root / freshness.STATE_NAME)
     readable["freshness_state"] = state is not None
     snapshot["watchdog"] = (
-        {"level": state.get("level"), "checked": _epoch(state.get("checked"))} if state else None
+        {
+            "level": state.get("level"),
+            "checked": _epoch(state.get("checked")),
+            "lag_s": state.get("lag_s"),
+        }
+        if state
+        else None
     )
     shown = notice.status(facts.web_root)
     snapshot["notice"] = {"active": shown.active, "since": shown.since, "auto": shown.auto}

@@ -95,6 +95,15 @@ def families(snapshot: dict[str, Any]) -> list[Family]:
                 (({"level": level}, int(level == watchdog["level"])) for level in LEVELS),
             )
         )
+        found.append(
+            gauge(
+                "difusor_cluster_lag_seconds",
+                "How long a cluster's web node has been behind the receiving node's cut, once "
+                "past the grace (the watchdog's last check); 0 when it is not (or on a single "
+                "server).",
+                watchdog.get("lag_s") or 0,
+            )
+        )
         if watchdog["checked"] is not None:
             found.append(
                 gauge(

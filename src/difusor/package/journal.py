@@ -3,11 +3,14 @@
 It feeds the incident report (memoria técnica). Pipeline events: arrival, verify_ok,
 verify_failed, staged, published, rejected, rollback; web events: notice_on, notice_off (notice
 mode, V.ii.4) and the freshness watchdog's stale_warning, stale_critical, stale_incident and
-fresh_again (with `age_s`, the live cut's age in seconds). Every line has `time` (UTC, ISO 8601),
-`event`, `archive` and `cut`; the pipeline's events of an archive also `preset`, the package
-format in force (`presets`). (`unchanged`: an arrival that is the package already live, a
-re-send or one whose filing a crash interrupted; nothing switched. `deferred`: the machine
-failed, not the package, e.g. disk full: the arrival waits for the next pass.)
+fresh_again (with `age_s`, the live cut's age in seconds); on a cluster's web node, the watchdog's
+cluster_lag (the receiving node's `expected` cut newer than the live one for longer than the
+grace: `since`, `lag_s`) and cluster_caught_up (the live cut reached the `expected` one). Every
+line has `time` (UTC, ISO 8601), `event`, `archive` and `cut`; the pipeline's events of an
+archive also `preset`, the package format in force (`presets`). (`unchanged`: an arrival that is
+the package already live, a re-send or one whose filing a crash interrupted; nothing switched.
+`deferred`: the machine failed, not the package, e.g. disk full: the arrival waits for the next
+pass.)
 
 Text from outside (file and member names in `archive` and `reason`) is escaped and capped before
 it is written: a line is always valid UTF-8 JSON of bounded length.
@@ -45,6 +48,8 @@ WEB_EVENTS = (
     "fresh_again",
     "cdn_purged",
     "cdn_purge_failed",
+    "cluster_lag",
+    "cluster_caught_up",
 )
 # A cluster's receiving node (difusor.cluster.sync), each with `node`: the web node or balancer.
 CLUSTER_EVENTS = (

@@ -139,7 +139,9 @@ def cmd_web(args: argparse.Namespace) -> int:
         age = "-" if state.age_s is None else f"{state.age_s // 60} min"
         print(
             f"check: the watchdog runs (python {sys.version.split()[0]}, {sys.executable}); "
-            f"freshness {state.level}: live cut {state.cut or '-'}, age {age}; nothing recorded"
+            f"freshness {state.level}: live cut {state.cut or '-'}, age {age}"
+            + (f"; {state.lag_text()}" if state.lag_s is not None else "")
+            + "; nothing recorded"
         )
         return 0
     _need_web_root(args.web_root)
@@ -153,9 +155,12 @@ def cmd_web(args: argparse.Namespace) -> int:
         actions = []
     age = "-" if state.age_s is None else f"{state.age_s // 60} min"
     line = f"freshness {state.level}: live cut {state.cut or '-'}, age {age}"
+    if state.lag_s is not None:
+        line += f"; {state.lag_text()}"
     if actions:
         line += f" ({', '.join(actions)})"
-    print(PRIORITY.get(state.level, "") + line if args.action == "watchdog" else line)
+    priority = PRIORITY.get(state.level, PRIORITY["warning"] if state.lag_s is not None else "")
+    print(priority + line if args.action == "watchdog" else line)
     return 0
 
 

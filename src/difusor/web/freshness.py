@@ -12,17 +12,27 @@ Levels, by the live cut's age (cut time to now, Tiempo del Centro), with P the u
   follow it, so it is no fresh cut but a wrong one (a mistyped date, or a wrong clock);
 - closed: after the PREP's end (watch_until), when no cut is expected any more.
 Each change of level is recorded once in the event journal.
+
+On a cluster's web node (docs/cluster.md) the watchdog also measures the lag behind the
+receiving node: the node agent writes ROOT/expected.json ({"cut", "time"}, difusor.cluster.agent)
+whenever the receiving node sends it a cut. While that cut is newer than the node's live one, the
+node is behind since the first time it was expected; past the grace G it is lagging (`lag_s` in
+the state, and the printed line says so), recorded once as `cluster_lag`, and `cluster_caught_up`
+when the live cut reaches (or passes) the expected one. The level stays the node's own cut's age.
 """
 
 from __future__ import annotations
 
+import contextlib
+import json
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from difusor.cluster.agent import EXPECTED
 from difusor.errors import DifusorError
 from difusor.package import journal
-from difusor.package.layout import Settings, parse_cut_id
+from difusor.package.layout import CUT_ID_RE, Settings, parse_cut_id
 from difusor.package.releases import live_cut_id
 from difusor.web import notice
 from difusor.web.settings import WatchdogSettings
@@ -43,6 +53,20 @@ class Freshness:
     cut: str | None  # the live cut's id, YYYYMMDD_HHMM
     age_s: int | None
     checked: str  # when, ISO 8601 UTC
+    # A cluster's web node: the newer cut the receiving node sent (None: not behind), since when
+    # it is expected (ISO 8601 UTC), and how long past that it is, once beyond the grace.
+    expected: str | None = None
+    expected_since: str | None = None
+    lag_s: int | None = None
+
+    def lag_text(self) -> str:
+        """The printed line's words on the lag ("" when not lagging)."""
+        if self.lag_s is None:
+            return ""
+        return (
+            f"lagging behind the receiving node: expected cut {self.expected} "
+            f"since {self.expected_since}"
+        )
 
 
 def read_state(web_root: Path) -> dict:
@@ -68,16 +92,74 @@ def assess(
     return ("fresh", "warning", "critical", "incident")[max(0, min(missed, 3))]
 
 
+def read_expected(site_root: Path) -> tuple[str, datetime] | None:
+    """The cut the receiving node last sent this node and when (ROOT/expected.json); None on a
+    single server, or when the file is missing or unreadable."""
+    try:
+        data = json.loads((Path(site_root) / EXPECTED).read_text(encoding="utf-8"))
+        cut, moment = data["cut"], datetime.fromisoformat(data["time"].replace("Z", "+00:00"))
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if not isinstance(cut, str) or not CUT_ID_RE.fullmatch(cut) or moment.tzinfo is None:
+        return None
+    return cut, moment
+
+
+def assess_lag(
+    site_root: Path,
+    live: str | None,
+    now: datetime,
+    watchdog: WatchdogSettings,
+    previous: dict | None = None,
+) -> tuple[str | None, datetime | None, int | None]:
+    """(expected cut, expected since, lag in seconds or None): the node is behind while the
+    receiving node's expected cut is newer than its live one (cut ids sort by time); it lags
+    once that lasted more than the grace. `previous` (the last state) keeps the first time a cut
+    the node was behind, through the receiving node's retries and newer cuts, until it catches
+    up with what it was expected to serve."""
+    sent = read_expected(site_root)
+    if sent is None or (live is not None and sent[0] <= live):
+        return None, None, None
+    cut, since = sent
+    earlier = (previous or {}).get("expected")
+    if earlier and (live is None or earlier > live) and previous.get("expected_since"):
+        with contextlib.suppress(TypeError, ValueError):
+            since = min(since, datetime.fromisoformat(previous["expected_since"]))
+    behind = now - since
+    lag = int(behind.total_seconds()) if behind > timedelta(minutes=watchdog.grace_min) else None
+    return cut, since, lag
+
+
 def assess_live(
     site_root: Path, now: datetime, settings: Settings, watchdog: WatchdogSettings
 ) -> Freshness:
     """The live cut's state at `now`, from the site root alone: nothing is recorded (what
-    `difusor web watchdog --check` prints)."""
+    `difusor web watchdog --check` prints), the lag behind a cluster's receiving node included."""
     ident = live_cut_id(site_root)
     cut = parse_cut_id(ident, settings) if ident else None
     level = assess(cut, now, settings, watchdog)
     age = int((now - cut).total_seconds()) if cut else None
-    return Freshness(level, ident, age, now.astimezone(settings.tz).isoformat())
+    state = Freshness(level, ident, age, now.astimezone(settings.tz).isoformat())
+    return _with_lag(state, site_root, now, watchdog, None)
+
+
+def _with_lag(
+    state: Freshness,
+    site_root: Path,
+    now: datetime,
+    watchdog: WatchdogSettings,
+    previous: dict | None,
+) -> Freshness:
+    expected, since, lag = assess_lag(site_root, state.cut, now, watchdog, previous)
+    return Freshness(
+        state.level,
+        state.cut,
+        state.age_s,
+        state.checked,
+        expected,
+        since.astimezone(timezone.utc).isoformat() if since else None,
+        lag,
+    )
 
 
 def check(
@@ -88,11 +170,26 @@ def check(
     watchdog: WatchdogSettings,
 ) -> tuple[Freshness, list[str]]:
     """Assess the live cut, record level changes, apply auto notice; return (state, actions)."""
-    state = assess_live(site_root, now, settings, watchdog)
-    level, ident, age = state.level, state.cut, state.age_s
     state_path = Path(web_root) / STATE_NAME
-    previous = (read_json(state_path) or {}).get("level")
+    last = read_json(state_path) or {}
+    state = assess_live(site_root, now, settings, watchdog)
+    state = _with_lag(state, site_root, now, watchdog, last)  # since when, through the retries
+    level, ident, age = state.level, state.cut, state.age_s
+    previous = last.get("level")
     actions: list[str] = []
+    if state.lag_s is not None and last.get("lag_s") is None:
+        journal.record(
+            site_root,
+            "cluster_lag",
+            cut=ident,
+            expected=state.expected,
+            since=state.expected_since,
+            lag_s=state.lag_s,
+        )
+        actions.append("cluster_lag")
+    elif state.lag_s is None and last.get("lag_s") is not None:
+        journal.record(site_root, "cluster_caught_up", cut=ident, expected=last.get("expected"))
+        actions.append("cluster_caught_up")
     if level != previous:
         if level in STALE_EVENTS:
             journal.record(site_root, STALE_EVENTS[level], cut=ident, age_s=age)
