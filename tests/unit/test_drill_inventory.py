@@ -114,3 +114,43 @@ def test_an_operator_with_become_runs_the_commands_through_sudo():
     assert "-l" in argv and argv[argv.index("-l") + 1] == "operador"
     plain = host_from_vars("d1", {**variables, "ansible_become": False}, push=False)
     assert ssh_command(plain, "true")[-1] == "true"
+
+
+CLUSTER = Inventory(
+    {
+        "_meta": {
+            "hostvars": {
+                "recv1": {"ansible_host": "10.0.0.2", "rsync_receiver_password": "p"},
+                "node1": {"ansible_host": "10.0.0.11"},
+                "node2": {"ansible_host": "10.0.0.12"},
+                "lb1": {"ansible_host": "203.0.113.5"},
+                "single": {"ansible_host": "192.0.2.20", "rsync_receiver_password": "p"},
+            }
+        },
+        "all": {"children": ["difusores"]},
+        "difusores": {
+            "hosts": ["single"],
+            "children": ["prep_receivers", "prep_web_nodes", "prep_balancers"],
+        },
+        "prep_receivers": {"hosts": ["recv1"]},
+        "prep_web_nodes": {"hosts": ["node1", "node2"]},
+        "prep_balancers": {"hosts": ["lb1"]},
+    }
+)
+
+
+def test_on_a_cluster_the_drill_pushes_to_the_receiving_node_and_reads_through_the_balancer():
+    hosts = {host.name: host for host in select_hosts(CLUSTER, None)}
+    assert sorted(hosts) == ["recv1", "single"]
+    assert (hosts["recv1"].address, hosts["recv1"].site_address) == ("10.0.0.2", "203.0.113.5")
+    assert hosts["single"].site_address == "192.0.2.20"
+    assert [h.name for h in select_hosts(CLUSTER, "difusores")] == ["single", "recv1"]
+    with pytest.raises(DifusorError, match="web nodes and balancers take no packages"):
+        select_hosts(CLUSTER, "prep_web_nodes,lb1")
+
+
+def test_on_a_cluster_status_shows_the_receiving_and_web_nodes_not_the_balancer():
+    names = [host.name for host in select_hosts(CLUSTER, None, push=False)]
+    assert names == ["single", "recv1", "node1", "node2"]
+    with pytest.raises(DifusorError, match="balancers have no site root"):
+        select_hosts(CLUSTER, "lb1", push=False)

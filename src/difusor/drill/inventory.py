@@ -3,7 +3,7 @@ into DrillHost."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from difusor.errors import DifusorError
@@ -11,6 +11,8 @@ from difusor.inventory import GROUP, Inventory, is_vaulted, resolve
 from difusor.transfer import DEFAULT_MODULE, DEFAULT_USER
 
 PASSWORD_VAR = "rsync_receiver_password"
+# A cluster's groups (docs/cluster.md), inside group difusores.
+RECEIVERS, WEB_NODES, BALANCERS = "prep_receivers", "prep_web_nodes", "prep_balancers"
 
 
 @dataclass(frozen=True)
@@ -25,6 +27,13 @@ class DrillHost:
     module: str = DEFAULT_MODULE  # rsync_receiver_module
     rsync_user: str = DEFAULT_USER  # rsync_receiver_auth_user
     become: bool = False  # ansible_become: commands go through `sudo -n` (root cannot log in)
+    # Where the site is read (https://<web_address>/): the host itself, or for a cluster's
+    # receiving node its first balancer's address (what the readers get from the web nodes).
+    web_address: str = ""
+
+    @property
+    def site_address(self) -> str:
+        return self.web_address or self.address
 
 
 def host_from_vars(
@@ -74,7 +83,11 @@ def select_hosts(
     inv: Inventory, limit: str | None, password: str | None = None, *, push: bool = True
 ) -> list[DrillHost]:
     """The hosts of group difusores (or those --limit names among them) with what the drill
-    needs (without `push`: what SSH needs)."""
+    needs (without `push`: what SSH needs).
+
+    On a cluster the drill (`push`) runs on the receiving nodes, the only hosts packages are
+    pushed to, and reads the site through the first balancer; `difusor status` (no `push`) shows
+    the receiving node and the web nodes (a balancer has no site root to show)."""
     names = inv.group_hosts(GROUP)
     if limit:
         chosen = inv.hosts(limit)
@@ -87,4 +100,19 @@ def select_hosts(
         names = chosen
     if not names:
         raise DifusorError(f"the inventory has no host in group {GROUP}")
-    return [host_from_vars(name, inv.variables(name), password, push=push) for name in names]
+    balancers = inv.group_hosts(BALANCERS)
+    skipped = set(balancers) | (set(inv.group_hosts(WEB_NODES)) if push else set())
+    kept = [name for name in names if name not in skipped]
+    if not kept:
+        what = "a cluster's web nodes and balancers take" if push else "a cluster's balancers have"
+        instead = "the receiving node" if push else "the receiving node or the web nodes"
+        raise DifusorError(
+            f"{', '.join(names)}: {what} no "
+            f"{'packages' if push else 'site root'}: name {instead} ({RECEIVERS}) instead"
+        )
+    hosts = [host_from_vars(name, inv.variables(name), password, push=push) for name in kept]
+    receivers = set(inv.group_hosts(RECEIVERS))
+    if push and balancers and receivers:
+        portal = host_from_vars(balancers[0], inv.variables(balancers[0]), push=False).address
+        hosts = [replace(h, web_address=portal) if h.name in receivers else h for h in hosts]
+    return hosts

@@ -48,7 +48,7 @@ class Drill:
     # --- helpers --------------------------------------------------------------------------
 
     def page(self, path: str = "index.html") -> Page:
-        return self.fetch(self.host.address, path)
+        return self.fetch(self.host.site_address, path)
 
     def wait_page(self, done: Callable[[Page], bool]) -> tuple[Page, float | None, list[Page]]:
         return wait_until(self.page, done, self.timeout_s, POLL_S, self.clock, self.sleep)
@@ -202,7 +202,7 @@ class Drill:
             )
         if self.page().status == 0:
             raise DifusorError(
-                f"{self.host.name}: https://{self.host.address}/ does not answer "
+                f"{self.host.name}: https://{self.host.site_address}/ does not answer "
                 f"({self.page().error}); is the web container (role prep_web) running?"
             )
         now = now or datetime.now(timezone.utc)
