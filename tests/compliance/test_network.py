@@ -6,7 +6,7 @@ import shlex
 
 import pytest
 
-from difusor.compliance import checks
+from difusor.compliance import checks, cluster
 from difusor.compliance.plugin import quiet_stderr
 from difusor.compliance.remote import portal_fetch_command, tcp_probe_command
 
@@ -17,19 +17,21 @@ def _ufw(host, evidence) -> checks.UfwStatus:
 
 
 @pytest.mark.requirement("II.C.c")
-def test_firewall_effective_rules(host, evidence, params):
-    """ufw active, deny by default; 80/443 from anywhere; 22/873 from trusted sources only."""
-    evidence.verdict(checks.check_firewall(_ufw(host, evidence), params("II.C.c")))
+def test_firewall_effective_rules(host, evidence, params, facts):
+    """ufw active, deny by default; 80/443 from anywhere; 22/873 from trusted sources only (on a
+    cluster, the ports of the host's part: docs/cluster.md)."""
+    settings = cluster.firewall_params(facts.cluster_part, params("II.C.c"))
+    evidence.verdict(checks.check_firewall(_ufw(host, evidence), settings))
 
 
 @pytest.mark.requirement("II.C.c")
-def test_listening_sockets_match_firewall(host, evidence, params):
-    """Every socket reachable through the firewall is one of the ports the call names."""
+def test_listening_sockets_match_firewall(host, evidence, params, facts):
+    """Every socket reachable through the firewall is one of the ports the call names (on a
+    cluster, of the host's part)."""
     status = _ufw(host, evidence)
     listening = evidence.run(host, "ss -tlnH", sudo=True).stdout
-    evidence.verdict(
-        checks.check_exposure(checks.parse_ss_listening(listening), status, params("II.C.c"))
-    )
+    settings = cluster.firewall_params(facts.cluster_part, params("II.C.c"))
+    evidence.verdict(checks.check_exposure(checks.parse_ss_listening(listening), status, settings))
 
 
 @pytest.mark.requirement("II.C.c")
@@ -98,32 +100,38 @@ def _probe_verdict(evidence, vantage, side, address, port, expected, timeout_s) 
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("port", [22, 873, 80, 443])
 def test_ports_from_trusted_vantage(
-    port, family, trusted_vantage, target_address, target_address6, evidence, params
+    port, family, trusted_vantage, target_address, target_address6, evidence, params, facts
 ):
-    """From a trusted source every port of the call answers, over IPv4 and IPv6."""
+    """From a trusted source every port of the call answers, over IPv4 and IPv6 (on a cluster,
+    those of the host's part)."""
     if trusted_vantage is None:
         pytest.skip("no --trusted-vantage given: probe not run")
+    expected = cluster.probe_expectation(facts.cluster_part, port, True, params("II.C.c"))
+    if isinstance(expected, checks.Check):
+        evidence.verdict(expected)
     address = _probed_address(family, trusted_vantage, target_address, target_address6, evidence)
     timeout_s = params("II.C.c")["probe_timeout_s"]
-    _probe_verdict(evidence, trusted_vantage, "side_trusted", address, port, True, timeout_s)
+    _probe_verdict(evidence, trusted_vantage, "side_trusted", address, port, expected, timeout_s)
 
 
 @pytest.mark.requirement("II.C.c")
 @pytest.mark.parametrize("family", FAMILIES)
 @pytest.mark.parametrize("port", [22, 873, 80, 443])
 def test_ports_from_untrusted_vantage(
-    port, family, untrusted_vantage, target_address, target_address6, evidence, params
+    port, family, untrusted_vantage, target_address, target_address6, evidence, params, facts
 ):
-    """From an untrusted source 80/443 answer and 22/873 do not, over IPv4 and IPv6."""
+    """From an untrusted source 80/443 answer and 22/873 do not, over IPv4 and IPv6 (on a
+    cluster, only the balancer's 80/443 answer)."""
     if untrusted_vantage is None:
         pytest.skip("no --untrusted-vantage given: probe not run")
     address = _probed_address(family, untrusted_vantage, target_address, target_address6, evidence)
     settings = params("II.C.c")
-    expected = port in settings["public_tcp_ports"]
+    expected = cluster.probe_expectation(facts.cluster_part, port, False, settings)
     vantage, timeout_s = untrusted_vantage, settings["probe_timeout_s"]
     _probe_verdict(evidence, vantage, "side_untrusted", address, port, expected, timeout_s)
 
 
+@pytest.mark.parts(*cluster.PORTAL)
 @pytest.mark.environment
 @pytest.mark.requirement("II.C.d")
 def test_portal_certificate(

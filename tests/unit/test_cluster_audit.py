@@ -13,11 +13,13 @@ from difusor.cluster.cli import cluster_status
 from difusor.cluster.settings import ClusterSettings, Peer
 from difusor.cluster.sync import CallFailed
 from difusor.compliance import checks, cluster
+from difusor.compliance.catalog import load
 from difusor.compliance.messages import CHECK_TEXTS, check_text
 from difusor.package.releases import point_current
 
 ROOT = Path(__file__).resolve().parents[2]
 SUITE = ROOT / "tests" / "compliance"
+CATALOG = load()
 
 
 def suite_parts() -> dict[str, tuple[str, ...] | None]:
@@ -58,6 +60,7 @@ def test_each_check_applies_to_the_parts_that_do_its_job():
     assert parts["test_live_cut_published"] == cluster.CUT
     assert parts["test_balancer_sends_readers_to_nodes_serving_the_cut"] == cluster.BALANCING
     assert parts["test_every_web_node_serves_the_receivers_cut"] == cluster.DISTRIBUTION
+    assert parts["test_portal_certificate"] == cluster.PORTAL
     # a single server keeps every check but the cluster's own
     single = [name for name, p in parts.items() if not cluster.applies(cluster.NONE, p)]
     assert sorted(single) == [
@@ -159,3 +162,43 @@ def test_cluster_status_asks_every_node_and_reports_the_receivers_cut(tmp_path):
 def test_notice_mode_runs_where_the_site_is_served():
     (play,) = yaml.safe_load((ROOT / "playbooks" / "notice.yml").read_text(encoding="utf-8"))
     assert play["hosts"] == "difusores:!prep_receivers:!prep_balancers"
+
+
+def test_the_firewall_is_judged_with_the_ports_of_the_hosts_part():
+    params = CATALOG.params("II.C.c")
+    assert cluster.firewall_params("none", params) == params
+    web = cluster.firewall_params("web_node", params)
+    assert (web["public_tcp_ports"], web["trusted_tcp_ports"]) == ([], [22, 80])
+    status = checks.parse_ufw_status(
+        "Status: active\nDefault: deny (incoming), allow (outgoing), disabled (routed)\n\n"
+        "To                         Action      From\n--                         ------      ----\n"
+        "22/tcp                     ALLOW IN    10.0.0.2\n"
+        "80/tcp                     ALLOW IN    10.0.0.5\n"
+    )
+    assert checks.check_firewall(status, web).status == checks.PASS
+    assert checks.check_firewall(status, params).status == checks.FAIL  # as a single server
+    receiver = cluster.firewall_params("receiver", params)
+    assert (receiver["public_tcp_ports"], receiver["trusted_tcp_ports"]) == ([], [22, 873])
+    expect = cluster.probe_expectation
+    assert [expect("balancer", port, False, params) for port in (22, 873, 80, 443)] == [
+        False,
+        False,
+        True,
+        True,
+    ]
+    assert [expect("receiver", port, True, params) for port in (22, 873, 80, 443)] == [
+        True,
+        True,
+        False,
+        False,
+    ]
+    assert expect("none", 873, True, params) is True
+    only = expect("web_node", 80, True, params)
+    assert only.status == checks.NOT_APPLICABLE
+    assert (
+        only.summary
+        == "a cluster's web node: port 80 answers the balancers only; probe it from one"
+    )
+    assert cluster.not_applicable("web_node", cluster.PORTAL).summary == (
+        "a cluster's web node is not the portal: the balancer is"
+    )

@@ -23,6 +23,7 @@ PACKAGES = (NONE, RECEIVER)  # the packages arrive, are verified and published: 
 CUT = (NONE, RECEIVER, WEB_NODE)  # a live cut and its release tree
 DISTRIBUTION = (RECEIVER,)  # the receiving node distributes the live cut to the web nodes
 BALANCING = (BALANCER,)  # HAProxy in front of the web nodes
+PORTAL = (NONE, BALANCER)  # the portal's public address, its certificate seen from outside
 # The sentence of an N/A, by the parts a check applies to (messages.CHECK_TEXTS).
 NA_SENTENCES = {
     SITE: "na_site",
@@ -30,7 +31,43 @@ NA_SENTENCES = {
     CUT: "na_cut",
     DISTRIBUTION: "na_distribution",
     BALANCING: "na_balancing",
+    PORTAL: "na_portal",
 }
+
+
+# II.C.c on each part (docs/cluster.md, section 7): (TCP ports open to anyone, ports open to
+# trusted sources only). A single server keeps the catalog's. On a web node, 80 is open to the
+# balancers only and 22 to the receiving node and the administration.
+FIREWALL_PORTS = {
+    BALANCER: ((80, 443), (22,)),
+    RECEIVER: ((), (22, 873)),
+    WEB_NODE: ((), (22, 80)),
+}
+BALANCERS_ONLY = {WEB_NODE: (80,)}  # what only the balancers reach: no vantage point probes it
+
+
+def firewall_params(part: str, params: dict[str, Any]) -> dict[str, Any]:
+    """The catalog's II.C.c parameters with the ports of the host's part."""
+    if part not in FIREWALL_PORTS:
+        return params
+    public, trusted = FIREWALL_PORTS[part]
+    return {**params, "public_tcp_ports": list(public), "trusted_tcp_ports": list(trusted)}
+
+
+def probe_expectation(part: str, port: int, trusted: bool, params: dict[str, Any]) -> Check | bool:
+    """Whether `port` should answer a trusted (or untrusted) vantage point on a host of `part`;
+    a Check (N/A) for a port only the balancers reach."""
+    if trusted and port in BALANCERS_ONLY.get(part, ()):
+        return Check(
+            NOT_APPLICABLE,
+            msg("na_balancers_only", part=msg(f"part_{part}"), port=port),
+            {"cluster_part": part, "port": port},
+        )
+    settings = firewall_params(part, params)
+    allowed = set(settings["public_tcp_ports"])
+    if trusted:
+        allowed |= set(settings["trusted_tcp_ports"])
+    return port in allowed
 
 
 def applies(part: str, parts: tuple[str, ...] | None) -> bool:

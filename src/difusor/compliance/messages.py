@@ -519,6 +519,14 @@ CHECK_TEXTS: dict[str, dict[str, str]] = {
         "es": "{part} no balancea: solo el balanceador de un clúster lo hace",
         "en": "{part} balances nothing: only a cluster's balancer does",
     },
+    "na_portal": {
+        "es": "{part} no es el portal: lo es el balanceador",
+        "en": "{part} is not the portal: the balancer is",
+    },
+    "na_balancers_only": {
+        "es": "{part}: el puerto {port} solo responde a los balanceadores; pruébelo desde uno",
+        "en": "{part}: port {port} answers the balancers only; probe it from one",
+    },
     "na_part": {
         "es": "{part}: la prueba aplica solo a {parts}",
         "en": "{part}: the check applies to {parts} only",
