@@ -141,10 +141,11 @@ def test_no_arrival_waits_unpublished(evidence, params, facts, arrivals):
 
 
 @pytest.mark.requirement("I.H", "V.ii.2")
-def test_publisher_services_have_not_failed(host, evidence, params):
-    """difusor-ingest.service and difusor-watchdog.service are not in failed state (a failed
-    oneshot service stays failed until a run succeeds); the journal of a failed one is shown."""
-    units = list(params("V.ii.2")["publisher_units"])
+def test_publisher_services_have_not_failed(host, evidence, params, facts):
+    """difusor-ingest.service and difusor-watchdog.service (on a cluster's receiving node
+    difusor-cluster.service instead of the watchdog) are not in failed state (a failed oneshot
+    service stays failed until a run succeeds); the journal of a failed one is shown."""
+    units = cluster.publisher_units(facts.cluster_part, list(params("V.ii.2")["publisher_units"]))
     shown = evidence.run(host, f"systemctl show -p {checks.UNIT_PROPERTIES} {' '.join(units)}")
     states = checks.parse_systemctl_show(shown.stdout)
     tails = {

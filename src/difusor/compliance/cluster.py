@@ -46,6 +46,19 @@ FIREWALL_PORTS = {
 BALANCERS_ONLY = {WEB_NODE: (80,)}  # what only the balancers reach: no vantage point probes it
 
 
+# The receiving node runs no watchdog (it serves no site: each web node watches its own cut); it
+# distributes instead.
+DISTRIBUTOR_UNIT = "difusor-cluster.service"
+WATCHDOG_UNIT = "difusor-watchdog.service"
+
+
+def publisher_units(part: str, units: list[str]) -> list[str]:
+    """The catalog's publisher units as they run on a host of `part`."""
+    if part != RECEIVER:
+        return units
+    return [DISTRIBUTOR_UNIT if unit == WATCHDOG_UNIT else unit for unit in units]
+
+
 def firewall_params(part: str, params: dict[str, Any]) -> dict[str, Any]:
     """The catalog's II.C.c parameters with the ports of the host's part."""
     if part not in FIREWALL_PORTS:
