@@ -8,8 +8,9 @@ def cluster_address(host, hostvars):
     """The address a cluster's peers reach `host` at: its `difusor_cluster_address`, else the
     address of its default IPv4 route (gathered facts)."""
     variables = hostvars[host]
-    return variables.get("difusor_cluster_address") or (
-        variables["ansible_facts"]["default_ipv4"]["address"]
+    return (
+        variables.get("difusor_cluster_address")
+        or (variables["ansible_facts"]["default_ipv4"]["address"])
     )
 
 
