@@ -47,11 +47,12 @@ HOST_MINORS = (10, 11, 12, 13)
 HOST_REQUIREMENTS = ROOT / "requirements" / "host-tests.txt"
 HOST_VENVS = ROOT / ".cache" / "hostpy"
 # The unit tests of the code that runs on the hosts: the publisher (verify, extract, publish,
-# ingest, journal, generate for the drill), the web watchdog and notice mode, the CLI's host
-# commands and imports. They need neither Ansible nor Docker nor anything outside the stdlib,
-# PyYAML and pytest.
+# ingest, journal, generate for the drill), a cluster's distribution and agents, the web watchdog
+# and notice mode, the CLI's host commands and imports. They need neither Ansible nor Docker nor
+# anything outside the stdlib, PyYAML and pytest.
 HOST_TESTS = (
     "tests/unit/test_cli_host_imports.py",
+    "tests/unit/test_cluster.py",
     "tests/unit/test_package_cli.py",
     "tests/unit/test_package_generate.py",
     "tests/unit/test_package_ingest.py",
