@@ -11,7 +11,7 @@ import yaml
 
 from difusor.cluster.cli import cluster_status
 from difusor.cluster.settings import ClusterSettings, Peer
-from difusor.cluster.sync import CallFailed
+from difusor.cluster.sync import CallFailed, Distributor
 from difusor.compliance import checks, cluster
 from difusor.compliance.catalog import load
 from difusor.compliance.messages import CHECK_TEXTS, check_text
@@ -146,7 +146,7 @@ def test_cluster_status_asks_every_node_and_reports_the_receivers_cut(tmp_path):
     transport = Answers(
         {"web1": {"live": "20240602_2015", "releases": {}}, "web2": CallFailed("timed out")}
     )
-    assert cluster_status(tmp_path, settings, transport) == {
+    assert cluster_status(Distributor(tmp_path, settings, transport)) == {
         "live": None,
         "nodes": {"web1": {"live": "20240602_2015"}, "web2": {"error": "timed out"}},
     }
@@ -156,7 +156,7 @@ def test_cluster_status_asks_every_node_and_reports_the_receivers_cut(tmp_path):
     ]
     (tmp_path / "releases" / "20240602_2015").mkdir(parents=True)
     point_current(tmp_path, "20240602_2015")
-    assert cluster_status(tmp_path, settings, transport)["live"] == "20240602_2015"
+    assert cluster_status(Distributor(tmp_path, settings, transport))["live"] == "20240602_2015"
 
 
 def test_notice_mode_runs_where_the_site_is_served():

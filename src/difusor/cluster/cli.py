@@ -10,15 +10,8 @@ from typing import Any
 
 from difusor import hostfacts
 from difusor.cluster import agent, balancer
-from difusor.cluster.settings import CLUSTER_FILE, ClusterSettings, load_cluster_settings
-from difusor.cluster.sync import (
-    CallFailed,
-    Distributor,
-    Ssh,
-    Transport,
-    _parallel,
-    require_settings,
-)
+from difusor.cluster.settings import CLUSTER_FILE, load_cluster_settings
+from difusor.cluster.sync import CallFailed, Distributor, Ssh, require_settings
 from difusor.errors import DifusorError
 from difusor.package.releases import live_cut_id
 
@@ -30,20 +23,16 @@ def _command() -> str:
     return command
 
 
-def cluster_status(root: Path, settings: ClusterSettings, transport: Transport) -> dict[str, Any]:
+def cluster_status(distributor: Distributor) -> dict[str, Any]:
     """The receiving node's live cut and every web node's (its agent's `status`), or the error of
     a node that did not answer: what the audit compares (I.H)."""
-    answers = _parallel(
-        settings.nodes,
-        lambda peer: transport.call(peer, settings.node_user, "status", settings.switch_timeout_s),
-    )
     nodes = {
         name: {"error": str(answer)}
         if isinstance(answer, CallFailed)
         else {"live": answer.get("live")}
-        for name, answer in answers.items()
+        for name, answer in distributor.statuses().items()
     }
-    return {"live": live_cut_id(root), "nodes": nodes}
+    return {"live": live_cut_id(distributor.root), "nodes": nodes}
 
 
 def cmd_cluster(args: argparse.Namespace) -> int:
@@ -54,16 +43,14 @@ def cmd_cluster(args: argparse.Namespace) -> int:
     if args.action == "balancer-agent":
         return balancer.main(_command())
     settings = load_cluster_settings(args.cluster_settings)
+    require_settings(settings)
     if args.action == "check":
-        require_settings(settings)
         print(f"cluster: {len(settings.nodes)} web node(s), {len(settings.balancers)} balancer(s)")
         return 0
-    if args.action == "status":
-        require_settings(settings)
-        print(json.dumps(cluster_status(root, settings, Ssh(settings)), ensure_ascii=False))
-        return 0
-    require_settings(settings)
     distributor = Distributor(root, settings, Ssh(settings))
+    if args.action == "status":
+        print(json.dumps(cluster_status(distributor), ensure_ascii=False))
+        return 0
     passes = distributor.sync()
     for one in passes:
         print(

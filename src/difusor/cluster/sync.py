@@ -185,6 +185,14 @@ class Distributor:
                 )
         return failed
 
+    def statuses(self) -> dict[str, Any]:
+        """Every web node's `status` answer, or the CallFailed of one that did not answer."""
+        s = self.settings
+        return _parallel(
+            s.nodes,
+            lambda peer: self.transport.call(peer, s.node_user, "status", s.switch_timeout_s),
+        )
+
     # --- one pass --------------------------------------------------------------------------
 
     def run_pass(self) -> Pass:
@@ -196,10 +204,7 @@ class Distributor:
         marker = read_marker(root, cut) or {}
         state = _read_state(root)
         out = set(state.get("out") or [])
-        statuses = _parallel(
-            s.nodes,
-            lambda peer: self.transport.call(peer, s.node_user, "status", s.switch_timeout_s),
-        )
+        statuses = self.statuses()
         behind: list[Peer] = []
         for peer in s.nodes:
             status = statuses[peer.name]
