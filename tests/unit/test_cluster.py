@@ -134,6 +134,42 @@ def test_a_node_killed_while_switching_is_taken_out_at_once(receiver, tmp_path):
     assert done.put_back == [] and cluster.balancer["out"] == {"web1"}
 
 
+@pytest.mark.parametrize("failing", ["stage", "switch"])
+def test_when_no_node_gets_the_cut_the_balancers_keep_every_node_on_the_previous_one(
+    receiver, tmp_path, failing
+):
+    cluster = FakeCluster(tmp_path)
+    Distributor(receiver, settings(), cluster).run_pass()
+    previous = live_cut_id(receiver)
+    cut = publish_next(receiver, tmp_path)
+    cluster.fail_on.update({"web1": failing, "web2": failing})
+    done = Distributor(receiver, settings(), cluster).run_pass()
+    assert done.stalled and not done.switched and sorted(done.failed) == ["web1", "web2"]
+    # Nobody out (or back in at once), the health checks still ask for the previous cut.
+    assert cluster.balancer["out"] == set() and cluster.balancer["cut"] == previous
+    assert [live_cut_id(root) for root in cluster.roots.values()] == [previous, previous]
+    stalled = events(receiver, "cluster_stalled")[-1]
+    assert stalled["cut"] == cut and stalled["kept"] == previous
+    assert not [e for e in events(receiver, "cluster_live") if e["cut"] == cut]
+    # The next pass that gets through brings both nodes to the cut.
+    cluster.fail_on.clear()
+    done = Distributor(receiver, settings(), cluster).run_pass()
+    assert sorted(done.switched) == ["web1", "web2"] and done.live_everywhere
+    assert cluster.balancer["cut"] == cut and cluster.balancer["out"] == set()
+
+
+def test_a_node_that_fails_beside_one_that_serves_the_cut_is_still_taken_out(receiver, tmp_path):
+    cluster = FakeCluster(tmp_path)
+    cluster.fail_on["web2"] = "switch"
+    Distributor(receiver, settings(), cluster).run_pass()
+    cut = publish_next(receiver, tmp_path)
+    cluster.fail_on["web1"] = "stage"  # web2 (out) now serves nothing new either
+    del cluster.fail_on["web2"]
+    done = Distributor(receiver, settings(), cluster).run_pass()
+    assert not done.stalled and done.switched == ["web2"] and done.taken_out == ["web1"]
+    assert cluster.balancer == {"cut": cut, "out": {"web1"}}
+
+
 def test_a_node_already_staged_is_not_sent_the_release_again(receiver, tmp_path):
     cluster = FakeCluster(tmp_path)
     cluster.fail_on["web1"] = "switch"

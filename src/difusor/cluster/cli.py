@@ -62,11 +62,13 @@ def cmd_cluster(args: argparse.Namespace) -> int:
                     "failed": one.failed,
                     "out": one.taken_out,
                     "in": one.put_back,
+                    "stalled": one.stalled,
                 },
                 ensure_ascii=False,
             )
         )
-    # A node that failed is journaled and out of the balancer: the pass itself worked.
+    # A node that failed is journaled and out of the balancer, a pass that stalled kept the
+    # previous cut everywhere and the timer tries again: the pass itself worked.
     return 0
 
 

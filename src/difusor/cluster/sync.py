@@ -11,7 +11,11 @@ and by a timer for nodes that come back):
 4. the balancers' health checks learn the cut (`/healthz?min=<cut>`): a node behind is down;
 5. a node taken out by an earlier pass that now serves the live cut is put back in (only those
    this module took out: a node an operator put in maintenance stays there).
-Every step is journaled on the receiving node with the node's name (`node_*`, `cluster_live`).
+A pass never empties the balancers: when no node could stage or switch (a loaded or cut-off
+network), nobody is taken out, the balancers keep the previous cut, and the pass is journaled
+`cluster_stalled`; every node goes on serving the previous cut, whole, until a later pass (the
+timer) gets through. A site down is worse than a site one cut behind (V.ii.4).
+Every step is journaled on the receiving node with the node's name (`node_*`, `cluster_*`).
 """
 
 from __future__ import annotations
@@ -119,6 +123,7 @@ class Pass:
     taken_out: list[str] = field(default_factory=list)
     put_back: list[str] = field(default_factory=list)
     live_everywhere: bool = False
+    stalled: bool = False
 
 
 def _parallel(peers: Iterable[Peer], action: Callable[[Peer], Any]) -> dict[str, Any]:
@@ -206,12 +211,15 @@ class Distributor:
         out = set(state.get("out") or [])
         statuses = self.statuses()
         behind: list[Peer] = []
+        serving: list[str] = []  # nodes that already serve the live cut
         for peer in s.nodes:
             status = statuses[peer.name]
             if isinstance(status, CallFailed):
                 done.failed[peer.name] = f"status: {status}"
             elif status.get("live") != cut:
                 behind.append(peer)
+            else:
+                serving.append(peer.name)
         needs_stage = [
             peer
             for peer in behind
@@ -223,9 +231,11 @@ class Distributor:
         for name, reason in done.failed.items():
             if name not in out:
                 journal.try_record(root, "node_failed", node=name, cut=cut, reason=reason)
+        ready = [peer for peer in behind if peer.name not in done.failed]
+        if not ready and not serving:
+            return self._stall(done, state, out)
         # Phase 2 only once every node that is not ready is out of the balancers.
         self._take_out([peer for peer in s.nodes if peer.name in done.failed], out, done, cut)
-        ready = [peer for peer in behind if peer.name not in done.failed]
         started = time.monotonic()
         switched = _parallel(
             ready,
@@ -233,14 +243,15 @@ class Distributor:
                 peer, s.node_user, f"switch {cut}", s.switch_timeout_s
             ),
         )
+        not_switched = []
         for peer in ready:
             result = switched[peer.name]
             if isinstance(result, CallFailed):
                 done.failed[peer.name] = f"switch: {result}"
+                not_switched.append(peer)
                 journal.try_record(
                     root, "node_failed", node=peer.name, cut=cut, step="switch", reason=str(result)
                 )
-                self._take_out([peer], out, done, cut)
             else:
                 done.switched.append(peer.name)
                 journal.try_record(
@@ -250,13 +261,13 @@ class Distributor:
                     cut=cut,
                     seconds=round(time.monotonic() - started, 3),
                 )
+        if not done.switched and not serving:
+            return self._stall(done, state, out)
+        self._take_out(not_switched, out, done, cut)
         if s.balancers and state.get("balancer_cut") != cut and not self._balancers(f"cut {cut}"):
             state["balancer_cut"] = cut
         for name in sorted(out - set(done.failed)):
-            if not self._balancers(f"in {name}"):
-                out.discard(name)
-                done.put_back.append(name)
-                journal.try_record(root, "node_in", node=name, cut=cut)
+            self._put_back(name, out, done, cut)
         state["out"] = sorted(out)
         _write_state(root, state)
         done.live_everywhere = not done.failed
@@ -270,6 +281,29 @@ class Distributor:
                 seconds=None if since is None else round(time.time() - since, 3),
             )
         return done
+
+    def _stall(self, done: Pass, state: dict[str, Any], out: set[str]) -> Pass:
+        """No node serves the live cut: the cluster stays on the previous one, whole (nodes this
+        pass took out go back in, the balancers' cut is not moved)."""
+        for name in list(done.taken_out):
+            self._put_back(name, out, done, done.cut)
+        state["out"] = sorted(out)
+        _write_state(self.root, state)
+        done.stalled = True
+        journal.try_record(
+            self.root,
+            "cluster_stalled",
+            cut=done.cut,
+            kept=state.get("balancer_cut"),
+            failed=done.failed,
+        )
+        return done
+
+    def _put_back(self, name: str, out: set[str], done: Pass, cut: str | None) -> None:
+        if not self._balancers(f"in {name}"):
+            out.discard(name)
+            done.put_back.append(name)
+            journal.try_record(self.root, "node_in", node=name, cut=cut)
 
     def _stage(self, cut: str, marker: dict[str, Any], peers: list[Peer], done: Pass) -> None:
         s = self.settings

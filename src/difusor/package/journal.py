@@ -59,6 +59,7 @@ CLUSTER_EVENTS = (
     "node_out",
     "node_in",
     "cluster_live",
+    "cluster_stalled",
 )
 EVENTS = frozenset(PIPELINE_EVENTS + WEB_EVENTS + CLUSTER_EVENTS)
 
