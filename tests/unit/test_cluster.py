@@ -14,7 +14,7 @@ from package_kit import CUT, SETTINGS
 from difusor.cluster import agent
 from difusor.cluster.settings import ClusterSettings, Peer, load_cluster_settings
 from difusor.cluster.stream import StreamRejected, write_release
-from difusor.cluster.sync import CallFailed, Distributor
+from difusor.cluster.sync import CallFailed, Distributor, Ssh
 from difusor.errors import DifusorError
 from difusor.package import generate, publish
 from difusor.package.fsutil import walk
@@ -287,3 +287,38 @@ def test_cluster_settings_name_what_is_wrong(tmp_path):
         load_cluster_settings(path)
     path.write_text("nodes: [{name: web1, address: 10.0.0.11}]\nbalancer_user: lb\n")
     assert load_cluster_settings(path).balancer_user == "lb"
+
+
+FAKE_SSH = """#!/bin/sh
+# Turns the first $TURN_AWAY connections away as a busy sshd does, then answers with the size
+# of what it was sent on stdin.
+count=$(cat "$STATE" 2>/dev/null || echo 0); echo $((count + 1)) > "$STATE"
+if [ "$count" -lt "$TURN_AWAY" ]; then
+  echo "kex_exchange_identification: Connection closed by remote host" >&2; exit 255
+fi
+echo "{\\"bytes\\": $(wc -c | tr -d ' ')}"
+"""
+
+
+@pytest.mark.parametrize(("turned_away", "answered"), [(2, True), (100, False)])
+def test_ssh_tries_again_a_connection_turned_away_before_the_key_exchange(
+    tmp_path, monkeypatch, turned_away, answered
+):
+    fake = tmp_path / "bin" / "ssh"
+    fake.parent.mkdir()
+    fake.write_text(FAKE_SSH)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("STATE", str(tmp_path / "count"))
+    monkeypatch.setenv("TURN_AWAY", str(turned_away))
+    stream = tmp_path / "stream"
+    stream.write_bytes(b"x" * 5000)
+    with stream.open("rb") as stdin:
+        stdin.read(100)  # a stream read before must still go whole
+        if answered:
+            assert Ssh(settings()).call(NODES[0], "u", "stage", 10, stdin) == {"bytes": 5000}
+        else:
+            with pytest.raises(CallFailed, match="kex_exchange_identification"):
+                Ssh(settings()).call(NODES[0], "u", "status", 1.5)
+    attempts = int((tmp_path / "count").read_text())
+    assert attempts == 3 if answered else 2 <= attempts < 100

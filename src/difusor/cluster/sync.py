@@ -24,6 +24,7 @@ import contextlib
 import fcntl
 import json
 import os
+import random
 import subprocess
 import tempfile
 import time
@@ -82,19 +83,36 @@ class Ssh:
     def call(
         self, peer: Peer, user: str, command: str, timeout: float, stdin: IO[bytes] | None = None
     ) -> dict[str, Any]:
-        try:
-            done = subprocess.run(
-                self.argv(peer, user, command),
-                stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            raise CallFailed(f"no answer within {timeout:g} s") from None
-        except OSError as exc:
-            raise CallFailed(f"cannot run ssh: {exc}") from None
-        return answer_of(done.returncode, done.stdout, done.stderr)
+        """One command; a connection the node's sshd turned away before the key exchange (its
+        PerSourceMaxStartups 1: another connection from this host, an audit's `cluster status`
+        beside a pass, was still logging in) is tried again within the same timeout."""
+        deadline, attempt = time.monotonic() + timeout, 0
+        while True:
+            attempt += 1
+            if stdin is not None:  # the child reads the descriptor, from its start
+                os.lseek(stdin.fileno(), 0, os.SEEK_SET)
+            try:
+                done = subprocess.run(
+                    self.argv(peer, user, command),
+                    stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                    capture_output=True,
+                    timeout=max(deadline - time.monotonic(), 0.1),
+                    check=False,
+                )
+            except subprocess.TimeoutExpired:
+                raise CallFailed(f"no answer within {timeout:g} s") from None
+            except OSError as exc:
+                raise CallFailed(f"cannot run ssh: {exc}") from None
+            pause = min(0.2 * attempt, 1.0) + random.uniform(0, 0.2)
+            if not _turned_away(done) or time.monotonic() + pause >= deadline:
+                return answer_of(done.returncode, done.stdout, done.stderr)
+            time.sleep(pause)
+
+
+def _turned_away(done: subprocess.CompletedProcess) -> bool:
+    """ssh's error when the server closed or reset the connection before the key exchange (not
+    once the command ran: a node killed in the middle is a failure, not a retry)."""
+    return done.returncode == 255 and b"kex_exchange_identification" in done.stderr
 
 
 def answer_of(returncode: int, stdout: bytes, stderr: bytes) -> dict[str, Any]:
